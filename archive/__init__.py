@@ -1,0 +1,1 @@
+"""tcbot's archive: everything that remembers (database, ingest, transcripts, search)."""
