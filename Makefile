@@ -1,0 +1,44 @@
+# tcbot: `make demo` rehearses on the sandbox, `make test` runs the tests.
+# Both set themselves up: a virtual environment in .venv with tcbot and its test tools.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-tcbot
+
+.PHONY: test demo bench check services clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## test: install, start the services the tests need, run the whole suite
+test: $(STAMP) services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## demo: post a short #TraineeTalk thread to the sandbox X API and read it back
+demo: $(STAMP)
+	$(BIN)/tcbot demo
+
+## bench: print speed and cost figures (not tests)
+bench: $(STAMP)
+	@for script in benchmarks/*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
+
+## check: formatting, lint and types
+check: $(STAMP)
+	$(BIN)/python -m ruff format --check bot archive tests benchmarks
+	$(BIN)/python -m ruff check bot archive tests benchmarks
+	$(BIN)/python -m mypy --strict bot archive
+
+# PostgreSQL tests run when TCBOT_TEST_POSTGRES_URL is set; start the local server if it is down.
+services:
+	@if [ -n "$$TCBOT_TEST_POSTGRES_URL" ] && command -v pg_ctlcluster >/dev/null 2>&1 \
+	    && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  echo "Starting PostgreSQL for the tests"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+	fi
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

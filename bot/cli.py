@@ -1,0 +1,210 @@
+"""The `tcbot` command line: parse arguments, load .env, set up logging, report errors.
+
+Nothing else lives here. Every TcbotError becomes one line, ``Error: <what>; <what
+to do>``, on stderr with exit status 1; so does every usage mistake (an unknown
+option, a missing argument). A traceback means a bug in tcbot, never a user error.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from dotenv import dotenv_values
+from dotenv.parser import parse_stream
+
+from bot import __version__
+from bot.config import Settings
+from bot.errors import ConfigError, TcbotError
+
+log = logging.getLogger(__name__)
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="tcbot", message="%(prog)s %(version)s")
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(".env"),
+    show_default=True,
+    help="Read settings from this file; the environment wins over it.",
+)
+@click.pass_context
+def cli(ctx: click.Context, env_file: Path) -> None:
+    """tcbot: the #TherapistsConnect bot and archive.
+
+    It posts the weekly #TraineeTalk questions on time, archives every thread
+    and lets organisers read, search and export what was said. With no X
+    credentials it uses a built-in sandbox, so you can try everything safely.
+
+    Example: tcbot check
+    """
+    ctx.obj = Runtime(env_file)
+
+
+class Runtime:
+    """What every command shares: the settings, loaded once, on first use."""
+
+    def __init__(self, env_file: Path) -> None:
+        self.env_file = env_file
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            env = {**read_env_file(self.env_file), **os.environ}
+            self._settings = Settings.from_env(env)
+            configure_logging(self._settings.log_level)
+            if self._settings.uses_sandbox:
+                log.info("No X credentials are set: using the sandbox X API, nothing reaches X")
+        return self._settings
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The settings in a .env file (absent file: none); a malformed line is a ConfigError."""
+    if not path.exists():
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            str(path), f"cannot read {path} ({exc.__class__.__name__})", "check the file"
+        ) from None
+    for binding in parse_stream(_lines(text)):
+        if binding.error:
+            line = binding.original.string.strip()
+            raise ConfigError(
+                str(path),
+                f"{path}:{binding.original.line}: cannot understand {line[:40]!r}",
+                "write each setting as NAME=value (see config.example.env)",
+            )
+    values = dotenv_values(stream=_lines(text), interpolate=False)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _lines(text: str) -> io.StringIO:
+    return io.StringIO(text)
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at `level`; tweepy and oauthlib stay above DEBUG (they log secrets)."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    quiet = max(logging.INFO, logging.getLevelNamesMapping()[level])
+    for noisy in ("tweepy", "oauthlib", "requests_oauthlib"):
+        logging.getLogger(noisy).setLevel(quiet)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+@cli.command()
+@click.pass_obj
+def check(rt: Runtime) -> None:
+    """Show the effective configuration, with secrets hidden.
+
+    Settings come from the environment and from .env (see config.example.env).
+
+    Example: tcbot check
+    """
+    settings = rt.settings
+    width = max(len(name) for name, _ in settings.describe())
+    for name, shown in settings.describe():
+        click.echo(f"{name:<{width}}  {shown}")
+    mode = (
+        "sandbox X API (no X credentials set; nothing reaches X)"
+        if settings.uses_sandbox
+        else "X's API with the credentials above"
+    )
+    click.echo(f"\nPosting and reading through: {mode}")
+
+
+@cli.group()
+def db() -> None:
+    """Manage the archive database (tcbot upgrades it on every start)."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(rt: Runtime) -> None:
+    """Bring the database up to date with this version of tcbot.
+
+    Safe to run again: an up-to-date database is left as it is.
+
+    Example: tcbot db upgrade
+    """
+    from bot import wiring
+
+    revision = wiring.upgrade_database(rt.settings)
+    click.echo(f"Database is up to date (revision {revision}).")
+
+
+@cli.group()
+def sandbox() -> None:
+    """The sandbox X API: a stand-in for X on this computer, for rehearsals and tests."""
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+    help="Port to listen on; 0 picks a free one.",
+)
+@click.option(
+    "--state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Keep users and tweets in this SQLite file, so a rehearsal can be resumed.",
+)
+@click.option("--bot-username", default="tcbot", show_default=True, help="The bot account's name.")
+def sandbox_serve(host: str, port: int, state: Path | None, bot_username: str) -> None:
+    """Serve the sandbox X API until Ctrl-C.
+
+    Point tcbot at it with X_API_BASE_URL=<the printed URL> and no X credentials.
+
+    Example: tcbot sandbox serve --port 0 --state rehearsal.db
+    """
+    from bot import wiring
+
+    wiring.serve_sandbox(host=host, port=port, state=state, bot_username=bot_username)
+
+
+@cli.command()
+@click.pass_obj
+def demo(rt: Runtime) -> None:
+    """Rehearse on the sandbox: post a short thread, read it back, print it.
+
+    Uses the embedded sandbox X API and a throwaway archive (tcbot-demo.db);
+    nothing reaches X and your real archive is not touched.
+
+    Example: tcbot demo
+    """
+    from bot import demo as demo_module
+
+    demo_module.run(echo=click.echo)
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `tcbot` console script."""
+    try:
+        status = cli.main(args=argv, prog_name="tcbot", standalone_mode=False)
+    except TcbotError as exc:
+        fail(str(exc))
+    except click.exceptions.Abort:
+        fail("stopped before finishing; run the command again to continue")
+    except click.ClickException as exc:
+        hint = "run 'tcbot --help' to see the commands and options"
+        if exc.ctx is not None:
+            hint = f"run '{exc.ctx.command_path} --help' to see how to use it"
+        fail(f"{exc.format_message()}; {hint}")
+    sys.exit(status if isinstance(status, int) else 0)
