@@ -9,7 +9,7 @@ Whatever tweepy or requests raise is translated here, once, into bot.errors:
 
     429                                 RateLimited(reset_at)   (a usage-capped body: XRejected)
     5xx, dropped connection, timeout    XUnavailable            (retry later)
-    401, 403, 404, 400, anything else   XRejected(reason)       (see `translate_http_error`)
+    401, 403, 404, 400, anything else   XRejected(reason)       (see bot/x_answers.py)
 
 tweepy 4.17.0 quirks handled here (X-API-NOTES.md §1):
 - The host https://api.twitter.com is hard-coded in `BaseClient.request`; `base_url`
@@ -26,7 +26,6 @@ tweepy 4.17.0 quirks handled here (X-API-NOTES.md §1):
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -40,7 +39,17 @@ import tweepy  # type: ignore[import-untyped]
 from requests.adapters import HTTPAdapter
 
 from bot.clock import Clock
-from bot.errors import RateLimited, XError, XRejected, XRejectReason, XUnavailable
+from bot.errors import XRejected, XRejectReason, XUnavailable
+from bot.x_answers import (
+    answer_without_data,
+    classify_lookup_errors,
+    credentials_missing,
+    data_object,
+    json_body,
+    parse_json,
+    translate_http_error,
+)
+from bot.x_usage import ApiCall, api_call_from_response, failed_call, with_error
 
 __all__ = [
     "EXPANSIONS",
@@ -140,22 +149,6 @@ class Account:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class ApiCall:
-    """One HTTP request to X, for the usage log and cost reports."""
-
-    at: datetime
-    method: str
-    endpoint: str  # route template, e.g. "/2/tweets/:id"
-    status: int | None  # None when the connection failed
-    posts_read: int
-    users_read: int
-    posts_created: int
-    rate_limit_remaining: int | None
-    rate_limit_reset: datetime | None
-    error: str | None
-
-
 class XClient(Protocol):
     """What the rest of tcbot may ask of X. Raises only bot.errors.XError subclasses."""
 
@@ -251,9 +244,9 @@ class TweepyXClient:
                 text=text, in_reply_to_tweet_id=reply_to, quote_tweet_id=quote_of
             ),
         )
-        data = _data_object(payload)
+        data = data_object(payload)
         if not data.get("id"):
-            raise _answer_without_data(
+            raise answer_without_data(
                 "POST /2/tweets", "look at the bot's timeline before retrying"
             )
         posted = PostedTweet(id=str(data["id"]), text=str(data.get("text", text)))
@@ -265,8 +258,8 @@ class TweepyXClient:
         check_post_id(tweet_id)
         self._require_user_credentials("DELETE /2/tweets/:id")
         payload = self._call("DELETE", "/2/tweets/:id", lambda: self._client.delete_tweet(tweet_id))
-        if _data_object(payload).get("deleted") is not True:
-            raise _answer_without_data("DELETE /2/tweets/:id", f"check whether {tweet_id} is gone")
+        if data_object(payload).get("deleted") is not True:
+            raise answer_without_data("DELETE /2/tweets/:id", f"check whether {tweet_id} is gone")
         log.info("Deleted %s", tweet_id)
 
     def search_recent(
@@ -336,9 +329,9 @@ class TweepyXClient:
         """The bot account the user-context credentials belong to."""
         self._require_user_credentials("GET /2/users/me")
         payload = self._call("GET", "/2/users/me", lambda: self._client.get_me(user_auth=True))
-        data = _data_object(payload)
+        data = data_object(payload)
         if not data.get("id"):
-            raise _answer_without_data("GET /2/users/me", "try again later")
+            raise answer_without_data("GET /2/users/me", "try again later")
         return Account(
             id=str(data["id"]), username=str(data.get("username")), name=str(data.get("name"))
         )
@@ -387,7 +380,7 @@ class TweepyXClient:
             raise translate_http_error(
                 status=exc.response.status_code,
                 headers=exc.response.headers,
-                body=_json_body(exc.response),
+                body=json_body(exc.response),
                 endpoint=endpoint,
             ) from None
         except _AnswerCutOff as exc:
@@ -401,7 +394,7 @@ class TweepyXClient:
                 f"X's answer to {endpoint} was not JSON", endpoint=endpoint
             ) from None
         except requests.RequestException as exc:  # no answer at all: the hook never ran
-            self._record(_failed_call(self._clock.now(), method, route, exc))
+            self._record(failed_call(self._clock.now(), method, route, exc))
             raise XUnavailable(
                 f"could not reach X for {endpoint} ({type(exc).__name__})", endpoint=endpoint
             ) from None
@@ -437,9 +430,9 @@ class TweepyXClient:
             content = response.content
         except requests.RequestException as exc:
             call = api_call_from_response(response, None, at=self._clock.now())
-            self._record(_with_error(call, f"answer cut off ({type(exc).__name__})"))
+            self._record(with_error(call, f"answer cut off ({type(exc).__name__})"))
             raise _AnswerCutOff(response.status_code) from exc
-        self._record(api_call_from_response(response, _parse_json(content), at=self._clock.now()))
+        self._record(api_call_from_response(response, parse_json(content), at=self._clock.now()))
 
     def _record(self, call: ApiCall) -> None:
         if self._on_call is None:
@@ -543,272 +536,3 @@ def quiet_secret_loggers() -> None:
             and logging.NOTSET < child.level < logging.INFO
         ):
             child.setLevel(logging.INFO)
-
-
-def route_template(path: str) -> str:
-    """`/2/tweets/123` -> `/2/tweets/:id`: ids out of the path, for grouping."""
-    head, _, rest = path.lstrip("/").partition("/")  # keep the API version, "2"
-    parts = [":id" if part.isdigit() else part for part in rest.split("/")] if rest else []
-    return "/" + "/".join([head, *parts])
-
-
-def _parse_json(content: bytes | None) -> Any:
-    try:
-        return json.loads(content) if content else None
-    except ValueError:
-        return None
-
-
-def _json_body(response: requests.Response) -> Any:
-    try:
-        return _parse_json(response.content)
-    except requests.RequestException:
-        return None
-
-
-def _header_int(headers: Mapping[str, str], name: str) -> int | None:
-    try:
-        return int(headers[name])
-    except (KeyError, ValueError):
-        return None
-
-
-def _header_time(headers: Mapping[str, str], name: str) -> datetime | None:
-    epoch = _header_int(headers, name)
-    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
-
-
-# -- the usage log ------------------------------------------------------------------
-
-
-def api_call_from_response(response: requests.Response, payload: Any, *, at: datetime) -> ApiCall:
-    """The usage-log line for one answer from X (`payload` = its parsed JSON, or None)."""
-    request = response.request
-    method = (request.method or "GET").upper()
-    route = route_template(urlsplit(request.url or "").path)
-    status = response.status_code
-    ok = 200 <= status < 300
-    posts_read, users_read = _read_counts(method, route, payload) if ok else (0, 0)
-    return ApiCall(
-        at=at,
-        method=method,
-        endpoint=route,
-        status=status,
-        posts_read=posts_read,
-        users_read=users_read,
-        posts_created=1 if ok and method == "POST" and route == "/2/tweets" else 0,
-        rate_limit_remaining=_header_int(response.headers, "x-rate-limit-remaining"),
-        rate_limit_reset=_header_time(response.headers, "x-rate-limit-reset"),
-        error=None if ok else f"{status} {problem_message(payload) or response.reason}",
-    )
-
-
-def _read_counts(method: str, route: str, payload: Any) -> tuple[int, int]:
-    """(posts, users) returned by a read: what X bills for."""
-    if method != "GET" or not isinstance(payload, dict):
-        return 0, 0
-    includes = payload.get("includes") or {}
-    included_posts = len(includes.get("tweets") or [])
-    included_users = len(includes.get("users") or [])
-    data = payload.get("data")
-    primary = len(data) if isinstance(data, list) else int(isinstance(data, dict))
-    if route.startswith("/2/users/"):
-        return included_posts, primary + included_users
-    return primary + included_posts, included_users
-
-
-def _failed_call(at: datetime, method: str, route: str, exc: Exception) -> ApiCall:
-    return ApiCall(
-        at, method, route, None, 0, 0, 0, None, None, f"no answer ({type(exc).__name__})"
-    )
-
-
-def _with_error(call: ApiCall, error: str) -> ApiCall:
-    return ApiCall(
-        call.at, call.method, call.endpoint, call.status, 0, 0, 0,
-        call.rate_limit_remaining, call.rate_limit_reset, error,
-    )  # fmt: skip
-
-
-# -- X's answers -> our errors ------------------------------------------------------
-
-_CREDENTIALS_FIX = (
-    "check X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET and X_BEARER_TOKEN "
-    "in .env against the app's 'Keys and tokens' page in the X developer console "
-    "(regenerate them there if they were revoked)"
-)
-_REASONS: dict[XRejectReason, tuple[str, str]] = {  # reason -> (what, fix)
-    XRejectReason.BAD_CREDENTIALS: (
-        "X did not accept tcbot's credentials ({status} on {endpoint})",
-        _CREDENTIALS_FIX,
-    ),
-    XRejectReason.APP_ONLY_TOKEN: (
-        "X refused an app-only token on {endpoint}, which must act as the bot account",
-        "set X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET (the bot's user-context token) in .env",
-    ),
-    XRejectReason.DUPLICATE_CONTENT: (
-        "X refused the post: the bot account already posted exactly this text",
-        "change the text (add the date or the question number, say) and queue it again",
-    ),
-    XRejectReason.REPLY_NOT_ALLOWED: (
-        "X lets the bot reply to or quote only posts whose author mentioned or engaged it",
-        "post it without replying or quoting, or leave this one for an organiser to answer",
-    ),
-    XRejectReason.REPLY_TARGET_GONE: (
-        "the post being replied to is deleted or not visible to the bot",
-        "skip this reply, or post it without replying",
-    ),
-    XRejectReason.TOO_LONG: (
-        "X refused the post as longer than 280 weighted characters",
-        "shorten the text (a link counts 23, an emoji 2) and queue it again",
-    ),
-    XRejectReason.NOT_FOUND: (
-        "X has no such post ({endpoint}, 404)",
-        "check the id; the post may already be deleted",
-    ),
-    XRejectReason.FORBIDDEN: (
-        "X refused {endpoint} (403): {message}",
-        "check the app has Read and Write permission and the bot account is not locked",
-    ),
-    XRejectReason.INVALID_REQUEST: (
-        "X rejected {endpoint} as invalid: {message}",
-        "check the query and parameters; if they look right, this is a tcbot bug worth reporting",
-    ),
-    XRejectReason.USAGE_CAPPED: (
-        "X's usage cap is spent ({message})",
-        "raise the spending limit in the X developer console or wait for the next billing period",
-    ),
-    XRejectReason.OTHER: (
-        "X answered {status} to {endpoint}: {message}",
-        "read X's message; retrying as it is will not help",
-    ),
-}
-_STALE_CURSOR_FIX = (
-    "the stored since_id is older than recent search's 7 days: clear that cursor so the next "
-    "poll starts from the last 7 days (older posts cannot be fetched)"
-)
-_FORBIDDEN_TEXTS = (  # lower-cased fragments of X's 403 details, checked in order
-    ("is too long", XRejectReason.TOO_LONG),
-    ("duplicate content", XRejectReason.DUPLICATE_CONTENT),
-    ("deleted or not visible", XRejectReason.REPLY_TARGET_GONE),
-    ("reply to this conversation is not allowed", XRejectReason.REPLY_NOT_ALLOWED),
-    ("you can only reply to or quote posts", XRejectReason.REPLY_NOT_ALLOWED),
-    ("quoting this post is not allowed", XRejectReason.REPLY_NOT_ALLOWED),
-)
-
-
-def problem_message(body: Any) -> str:
-    """X's own words from an error body: per-item messages, else `detail`, else `title`."""
-    if not isinstance(body, dict):
-        return ""
-    errors = body.get("errors")
-    items: list[Any] = errors if isinstance(errors, list) else []
-    texts = [str(i.get("message") or i.get("detail") or "") for i in items if isinstance(i, dict)]
-    texts += [i for i in items if isinstance(i, str)]
-    return "; ".join(t for t in texts if t) or str(body.get("detail") or body.get("title") or "")
-
-
-def translate_http_error(
-    *, status: int, headers: Mapping[str, str], body: Any, endpoint: str
-) -> XError:
-    """The XError for X's non-2xx answer (`body` = parsed JSON or None). Pure."""
-    message = problem_message(body) or f"HTTP {status}"
-    problem_type = str(body.get("type", "")) if isinstance(body, dict) else ""
-    text = f"{message} {problem_type}".lower()
-    if status == 429 and not problem_type.endswith("/2/problems/usage-capped"):
-        return RateLimited(reset_at=rate_limit_reset(headers), endpoint=endpoint)
-    if status >= 500:
-        return XUnavailable(
-            f"X failed on {endpoint} ({status}: {message})", endpoint=endpoint, status=status
-        )
-    reason = _rejection_reason(status, problem_type, text)
-    what, fix = _REASONS[reason]
-    if reason is XRejectReason.INVALID_REQUEST and "since_id" in text:
-        fix = _STALE_CURSOR_FIX
-    return XRejected(
-        reason,
-        what.format(status=status, endpoint=endpoint, message=message),
-        fix,
-        endpoint=endpoint,
-        status=status,
-        detail=message,
-    )
-
-
-def _rejection_reason(status: int, problem_type: str, text: str) -> XRejectReason:
-    if status == 429:
-        return XRejectReason.USAGE_CAPPED
-    if status == 401:
-        return XRejectReason.BAD_CREDENTIALS
-    if status == 403 and problem_type.endswith("/2/problems/unsupported-authentication"):
-        return XRejectReason.APP_ONLY_TOKEN
-    if status in (400, 403):
-        for fragment, reason in _FORBIDDEN_TEXTS:
-            if fragment in text and (status == 403 or reason is XRejectReason.TOO_LONG):
-                return reason
-        return XRejectReason.FORBIDDEN if status == 403 else XRejectReason.INVALID_REQUEST
-    return XRejectReason.NOT_FOUND if status == 404 else XRejectReason.OTHER
-
-
-def rate_limit_reset(headers: Mapping[str, str]) -> datetime | None:
-    """When a 429 ends: `x-rate-limit-reset`, or a later spent 24-hour cap's reset."""
-    resets = [_header_time(headers, "x-rate-limit-reset")]
-    for cap in ("x-user-limit-24hour", "x-app-limit-24hour"):
-        if _header_int(headers, f"{cap}-remaining") == 0:
-            resets.append(_header_time(headers, f"{cap}-reset"))
-    known = [reset for reset in resets if reset is not None]
-    return max(known) if known else None
-
-
-def classify_lookup_errors(payload: Any, requested: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(missing, withheld) among `requested`, from a lookup page's partial `errors`.
-
-    Problem types are matched by suffix: both api.twitter.com and api.x.com prefixes
-    occur. Errors about expansions (a quoted post deleted, say) are not about the
-    requested ids and are left to the archive.
-    """
-    missing: list[str] = []
-    withheld: list[str] = []
-    wanted = set(requested)
-    errors = payload.get("errors") if isinstance(payload, dict) else None
-    for item in errors if isinstance(errors, list) else []:
-        if not isinstance(item, dict):
-            continue
-        post_id = str(item.get("resource_id") or item.get("value") or "")
-        problem_type = str(item.get("type", ""))
-        if post_id not in wanted or item.get("parameter", "ids") != "ids":
-            continue
-        if problem_type.endswith("/2/problems/resource-not-found") and post_id not in missing:
-            missing.append(post_id)
-        elif (
-            problem_type.endswith("/2/problems/not-authorized-for-resource")
-            and post_id not in withheld
-        ):
-            withheld.append(post_id)
-    return missing, withheld
-
-
-def credentials_missing(names: Sequence[str], endpoint: str) -> XRejected:
-    """BAD_CREDENTIALS for settings that are empty, before any request is made."""
-    listed = ", ".join(names)
-    return XRejected(
-        XRejectReason.BAD_CREDENTIALS,
-        f"{listed} {'is' if len(names) == 1 else 'are'} not set, so tcbot cannot call {endpoint}",
-        f"set {listed} in .env (from the app's 'Keys and tokens' page in the X developer console)",
-        endpoint=endpoint,
-    )
-
-
-def _data_object(payload: Any) -> dict[str, Any]:
-    """A single-object answer's `data` ({} when X sent something else)."""
-    data = payload.get("data") if isinstance(payload, dict) else None
-    return data if isinstance(data, dict) else {}
-
-
-def _answer_without_data(endpoint: str, fix: str) -> XRejected:
-    return XRejected(
-        XRejectReason.OTHER,
-        f"X answered {endpoint} with success but without the expected data",
-        fix,
-        endpoint=endpoint,
-    )

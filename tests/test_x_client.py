@@ -24,19 +24,9 @@ from responses import matchers
 
 from bot.clock import FakeClock
 from bot.errors import RateLimited, XError, XRejected, XRejectReason, XUnavailable
-from bot.x_client import (
-    FIELD_PARAMS,
-    Account,
-    ApiCall,
-    PostedTweet,
-    TweepyXClient,
-    XClient,
-    check_base_url,
-    classify_lookup_errors,
-    rate_limit_reset,
-    route_template,
-    translate_http_error,
-)
+from bot.x_answers import classify_lookup_errors, rate_limit_reset, translate_http_error
+from bot.x_client import FIELD_PARAMS, Account, PostedTweet, TweepyXClient, XClient, check_base_url
+from bot.x_usage import ApiCall, route_template
 from tests.fakes import (
     BOT_ACCOUNT,
     FakeXClient,
