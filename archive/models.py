@@ -1,0 +1,184 @@
+"""The archive's tables: users, tweets and what tweets refer to, poll cursors, API usage.
+
+X ids are kept as text (they are 64-bit snowflakes and arrive as JSON strings);
+code that orders them compares them as integers, never as strings. Every tweet and
+user keeps the raw JSON object X sent, where it came from and when: the derived
+columns are for querying, the raw object is the record. Timestamps are aware UTC
+(`UTCDateTime`). Kinds are enums stored as their string values, not native enums,
+so adding a kind later is not a schema change on PostgreSQL.
+
+The schema itself is created by the Alembic migrations in `archive/migrations`;
+a test checks that they and these models agree.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from archive.db import Base, UTCDateTime
+
+# JSONB on PostgreSQL (queryable, compact), JSON text on SQLite.
+RawJSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+class ReferenceKind(enum.Enum):
+    """How a tweet refers to another (X's `referenced_tweets[].type`)."""
+
+    REPLIED_TO = "replied_to"
+    QUOTED = "quoted"
+    RETWEETED = "retweeted"
+
+
+class HttpMethod(enum.Enum):
+    """The HTTP method of a counted API request."""
+
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    DELETE = "DELETE"
+
+
+def _string_enum(kind: type[enum.Enum], name: str) -> Enum:
+    """An enum stored as its values in a VARCHAR: no native type, no CHECK constraint."""
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class User(Base):
+    """An X account seen in the archive.
+
+    A tweet's author that the page carried no profile for is stored as a stub
+    (only `id`, `fetched_at` and `raw` empty) so the tweet's foreign key holds;
+    a later page with the profile fills it in.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    username: Mapped[str | None] = mapped_column(Text, index=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    protected: Mapped[bool | None]
+    description: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(RawJSON)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Tweet(Base):
+    """A post, from a page's `data` or its `includes.tweets`.
+
+    `fetched_at`/`fetched_from` say which copy is stored (the newest one);
+    `updated_at` is when a stored column last changed (a metric, say). Deleting a
+    tweet deletes its references, hashtags and mentions; deleting a user whose
+    tweets are still archived is refused (forget the tweets first).
+    """
+
+    __tablename__ = "tweets"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    conversation_id: Mapped[str | None] = mapped_column(Text, index=True)
+    in_reply_to_user_id: Mapped[str | None] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(Text)
+    reply_count: Mapped[int | None] = mapped_column(Integer)
+    retweet_count: Mapped[int | None] = mapped_column(Integer)
+    like_count: Mapped[int | None] = mapped_column(Integer)
+    quote_count: Mapped[int | None] = mapped_column(Integer)
+    raw: Mapped[dict[str, Any]] = mapped_column(RawJSON)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fetched_from: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    author: Mapped[User | None] = relationship()
+    references: Mapped[list[TweetReference]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    hashtags: Mapped[list[TweetHashtag]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    mentions: Mapped[list[TweetMention]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class TweetReference(Base):
+    """A reply, quote or retweet link; the referenced tweet need not be archived."""
+
+    __tablename__ = "tweet_references"
+    __table_args__ = (Index("ix_tweet_references_referenced_id", "referenced_id"),)
+
+    tweet_id: Mapped[str] = mapped_column(
+        ForeignKey("tweets.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[ReferenceKind] = mapped_column(
+        _string_enum(ReferenceKind, "reference_kind"), primary_key=True
+    )
+    referenced_id: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class TweetHashtag(Base):
+    """A hashtag in a tweet: `tag` lower-cased (for lookups), `tag_as_written` for display."""
+
+    __tablename__ = "tweet_hashtags"
+    __table_args__ = (Index("ix_tweet_hashtags_tag", "tag"),)
+
+    tweet_id: Mapped[str] = mapped_column(
+        ForeignKey("tweets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(Text, primary_key=True)
+    tag_as_written: Mapped[str] = mapped_column(Text)
+
+
+class TweetMention(Base):
+    """An @mention of an account in a tweet (user id as X resolved it, username as written)."""
+
+    __tablename__ = "tweet_mentions"
+    __table_args__ = (Index("ix_tweet_mentions_user_id", "user_id"),)
+
+    tweet_id: Mapped[str] = mapped_column(
+        ForeignKey("tweets.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    username: Mapped[str] = mapped_column(Text)
+
+
+class PollCursor(Base):
+    """Where a poll got to: the newest X id it has stored (compared as a number)."""
+
+    __tablename__ = "poll_cursors"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    since_id: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiUsage(Base):
+    """One request to the X API and what it cost: posts and users read, posts created."""
+
+    __tablename__ = "api_usage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    method: Mapped[HttpMethod] = mapped_column(_string_enum(HttpMethod, "http_method"))
+    endpoint: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer)
+    posts_read: Mapped[int] = mapped_column(Integer, default=0)
+    users_read: Mapped[int] = mapped_column(Integer, default=0)
+    posts_created: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
