@@ -63,8 +63,6 @@ class Runtime:
             env = {**read_env_file(self.env_file), **os.environ}
             self._settings = Settings.from_env(env)
             configure_logging(self._settings.log_level)
-            if self._settings.uses_sandbox:
-                log.info("No X credentials are set: using the sandbox X API, nothing reaches X")
         return self._settings
 
 
@@ -102,7 +100,8 @@ def configure_logging(level: str) -> None:
     quiet = max(logging.INFO, logging.getLevelNamesMapping()[level])
     for noisy in ("tweepy", "oauthlib", "requests_oauthlib"):
         logging.getLogger(noisy).setLevel(quiet)
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    for chatty in ("urllib3", "alembic"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, quiet))
 
 
 @cli.command()

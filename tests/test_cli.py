@@ -28,7 +28,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 def assert_user_error(code: int, out: str, err: str, *expected: str) -> None:
     assert code == 1
-    assert err.startswith("Error: ") and err.count("\n") == 1, err
+    lines = err.splitlines()
+    assert lines and lines[-1].startswith("Error: "), err
+    assert sum(line.startswith("Error") for line in lines) == 1, err
     assert "Traceback" not in err + out
     for text in expected:
         assert text in err
@@ -110,3 +112,63 @@ def test_cli_check_never_shows_secrets_even_at_debug(
     assert "(set, hidden)" in out and "X's API" in out
     for secret in SECRETS.values():
         assert secret not in out + err
+
+
+def test_cli_demo_posts_and_reads_back_a_thread_twice_in_a_row(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # a second run starts afresh: nothing duplicated, nothing refused
+        code, out, err = run(capsys, "demo")
+        assert code == 0, err
+        assert "6 posts archived" in out
+        assert "found 0 new posts" in out
+        assert "    @TraineeTalkBot: Q1 What helps you switch off" in out
+        assert "            @priya_mbacp: @sam_trainee Same here" in out
+    assert (tmp_path / "tcbot-demo.db").exists()
+    assert not (tmp_path / "tcbot.db").exists()  # the real archive is never touched
+
+
+def test_cli_db_upgrade_creates_and_reports_revision(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "db", "upgrade")
+    assert code == 0 and "Database is up to date (revision 0001" in out
+    code, out, _ = run(capsys, "db", "upgrade")
+    assert code == 0 and "revision 0001" in out
+
+
+def test_cli_db_upgrade_in_a_missing_folder_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TCBOT_DATABASE_URL", "sqlite:///no-such-folder/tcbot.db")
+    assert_user_error(*run(capsys, "db", "upgrade"), "no-such-folder")
+    assert not (tmp_path / "no-such-folder").exists()
+
+
+def test_cli_db_upgrade_refuses_a_database_from_a_newer_tcbot(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    monkeypatch.chdir(tmp_path)
+    run(capsys, "db", "upgrade")
+    with sqlite3.connect(tmp_path / "tcbot.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    assert_user_error(*run(capsys, "db", "upgrade"), "newer version of tcbot", "9999_from_the_future")
+
+
+def test_cli_sandbox_serve_on_a_port_in_use_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert_user_error(
+            *run(capsys, "sandbox", "serve", "--port", str(port)), f"{port}", "--port 0"
+        )

@@ -105,7 +105,7 @@ def test_create_tweet_with_tweepy_builds_a_thread(
     q2 = sandbox_bot.create_tweet(
         text="Q2 Supervision: what helps?", in_reply_to_tweet_id=q1.data["id"]
     )
-    assert q2.data["text"] == "@tcbot Q2 Supervision: what helps?"
+    assert q2.data["text"] == "Q2 Supervision: what helps?"  # no @self on a self-reply
     fields = "conversation_id,in_reply_to_user_id,referenced_tweets,public_metrics,author_id"
     reply = lookup(sandbox_server, q2.data["id"], fields)
     assert reply["conversation_id"] == root.data["id"]

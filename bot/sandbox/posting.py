@@ -55,7 +55,8 @@ def create_post(state: State, draft: Draft) -> Tweet:
         parent = _visible_parent(state, draft)
         quoted = _quoted(state, draft)
         text, display_start = draft.text, 0
-        if parent is not None:
+        if parent is not None and parent.author_id != draft.author.id:
+            # X adds the parent author's @name to a reply, but not to a self-reply (threads)
             parent_author = state.user(parent.author_id)
             assert parent_author is not None
             text = post_text.with_reply_prefix(draft.text, parent_author.username)
