@@ -153,24 +153,41 @@ def sandbox() -> None:
 @sandbox.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
-    "--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
     help="Port to listen on; 0 picks a free one.",
 )
 @click.option(
-    "--state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="Keep users and tweets in this SQLite file, so a rehearsal can be resumed.",
 )
 @click.option("--bot-username", default="tcbot", show_default=True, help="The bot account's name.")
-def sandbox_serve(host: str, port: int, state: Path | None, bot_username: str) -> None:
+@click.option(
+    "--fault", "faults", multiple=True, metavar="NAME=VALUE",
+    help="Misbehave on purpose, like X does: rate_limited, server_error, unavailable, dropped or"
+    " dropped_after=SHARE (0-1 of requests), latency_ms=N, seed=N, queue=503,drop,...,"
+    " spent_endpoints='GET /2/tweets/search/recent'. Repeat for several; change them while it"
+    " runs with PUT /_sandbox/faults.",
+)  # fmt: skip
+def sandbox_serve(
+    host: str, port: int, state: Path | None, bot_username: str, faults: tuple[str, ...]
+) -> None:
     """Serve the sandbox X API until Ctrl-C.
 
     Point tcbot at it with X_API_BASE_URL=<the printed URL> and no X credentials.
 
-    Example: tcbot sandbox serve --port 0 --state rehearsal.db
+    Example: tcbot sandbox serve --port 0 --state rehearsal.db --fault unavailable=0.1
     """
     from bot import wiring
 
-    wiring.serve_sandbox(host=host, port=port, state=state, bot_username=bot_username)
+    wiring.serve_sandbox(
+        host=host, port=port, state=state, bot_username=bot_username,
+        faults=wiring.parse_faults(faults),
+    )  # fmt: skip
 
 
 @cli.command()
@@ -203,7 +220,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail("stopped before finishing; run the command again to continue")
     except click.ClickException as exc:
         hint = "run 'tcbot --help' to see the commands and options"
-        if exc.ctx is not None:
-            hint = f"run '{exc.ctx.command_path} --help' to see how to use it"
+        ctx = getattr(exc, "ctx", None)  # usage errors know their command
+        if ctx is not None:
+            hint = f"run '{ctx.command_path} --help' to see how to use it"
         fail(f"{exc.format_message()}; {hint}")
     sys.exit(status if isinstance(status, int) else 0)

@@ -44,7 +44,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TCBOT_DATABASE_URL", "sqlite:///tcbot.db", "where the archive and outbox live"),
     Setting("TCBOT_TIMEZONE", "Europe/London", "the community's time zone, for display"),
     Setting("TCBOT_BOT_USERNAME", None, "the bot's X username, without @"),
-    Setting("TCBOT_HASHTAGS", "#TherapistsConnect,#TraineeTalk", "hashtags to track, comma-separated"),
+    Setting(
+        "TCBOT_HASHTAGS", "#TherapistsConnect,#TraineeTalk", "hashtags to track, comma-separated"
+    ),
     Setting("TCBOT_SEARCH_PAGE_LIMIT", "10", "most pages of 100 posts read per search (1-100)"),
     Setting("TCBOT_SANDBOX_STATE", "tcbot-sandbox.db", "the embedded sandbox's state file"),
     Setting("TCBOT_LOG_LEVEL", "INFO", "how much to log: DEBUG, INFO, WARNING or ERROR"),
@@ -102,7 +104,9 @@ class Settings:
             timezone=_timezone(get("TCBOT_TIMEZONE")),
             bot_username=_username(get("TCBOT_BOT_USERNAME")),
             hashtags=_hashtags(get("TCBOT_HASHTAGS")),
-            search_page_limit=_int("TCBOT_SEARCH_PAGE_LIMIT", get("TCBOT_SEARCH_PAGE_LIMIT"), 1, 100),
+            search_page_limit=_int(
+                "TCBOT_SEARCH_PAGE_LIMIT", get("TCBOT_SEARCH_PAGE_LIMIT"), 1, 100
+            ),
             sandbox_state=_required("TCBOT_SANDBOX_STATE", get("TCBOT_SANDBOX_STATE")),
             log_level=_choice("TCBOT_LOG_LEVEL", get("TCBOT_LOG_LEVEL"), LOG_LEVELS),
         )
@@ -204,7 +208,11 @@ def _username(value: str | None) -> str | None:
     if value is None:
         return None
     name = value.lstrip("@")
-    if not name or len(name) > 15 or not all(c.isascii() and (c.isalnum() or c == "_") for c in name):
+    if (
+        not name
+        or len(name) > 15
+        or not all(c.isascii() and (c.isalnum() or c == "_") for c in name)
+    ):
         raise ConfigError(
             "TCBOT_BOT_USERNAME",
             f"TCBOT_BOT_USERNAME={value!r} is not an X username",
@@ -236,7 +244,9 @@ def _int(name: str, value: str | None, low: int, high: int) -> int:
         number = low - 1
     if not low <= number <= high:
         raise ConfigError(
-            name, f"{name}={value!r} is not a whole number from {low} to {high}", f"fix {name} in .env"
+            name,
+            f"{name}={value!r} is not a whole number from {low} to {high}",
+            f"fix {name} in .env",
         )
     return number
 

@@ -30,8 +30,10 @@ DEMO_DATABASE = Path("tcbot-demo.db")
 HASHTAG = "#TraineeTalk"
 BOT = "TraineeTalkBot"
 THREAD = (
-    f"Welcome to tonight's {HASHTAG}! Our topic: looking after yourself on placement. "
-    f"Answer with A1, A2... and {HASHTAG} so everyone can follow.",
+    (
+        f"Welcome to tonight's {HASHTAG}! Our topic: looking after yourself on placement. "
+        f"Answer with A1, A2... and {HASHTAG} so everyone can follow."
+    ),
     f"Q1 What helps you switch off after a difficult client session? {HASHTAG}",
     f"Q2 How do you bring your own wellbeing into supervision? {HASHTAG}",
 )

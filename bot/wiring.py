@@ -9,18 +9,20 @@ server with the sandbox's credentials; with credentials it talks to X.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import current_revision, make_engine, make_session_factory, upgrade
+from archive.models import HttpMethod
 from archive.usage import record_api_call
 from bot.clock import Clock
 from bot.config import REAL_X_API_URL, Settings, XCredentials
 from bot.errors import TcbotError
 from bot.sandbox import credentials as sandbox_credentials
+from bot.sandbox.faults import Faults
 from bot.sandbox.server import start_sandbox
 from bot.x_client import ApiCall, TweepyXClient, XClient
 
@@ -60,7 +62,7 @@ def usage_recorder(sessions: sessionmaker[Session]) -> Callable[[ApiCall], None]
             record_api_call(
                 session,
                 at=call.at,
-                method=call.method,
+                method=HttpMethod(call.method),
                 endpoint=call.endpoint,
                 status=call.status,
                 posts_read=call.posts_read,
@@ -118,10 +120,33 @@ def connect_x(
         yield make_x_client(SANDBOX_CREDENTIALS, base_url=server.url, clock=clock, on_call=on_call)
 
 
-def serve_sandbox(*, host: str, port: int, state: Path | None, bot_username: str) -> None:
+LIST_FAULTS = ("queue", "spent_endpoints")
+
+
+def parse_faults(items: Sequence[str]) -> Faults:
+    """`--fault name=value` options as sandbox Faults; list values are comma-separated."""
+    settings: dict[str, object] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise TcbotError(
+                f"--fault {item!r} has no value", "write it as NAME=VALUE, e.g. unavailable=0.1"
+            )
+        settings[name.strip()] = value.split(",") if name.strip() in LIST_FAULTS else value
+    try:
+        return Faults.from_json(settings)
+    except ValueError as exc:
+        raise TcbotError(str(exc), "see tcbot sandbox serve --help") from None
+
+
+def serve_sandbox(
+    *, host: str, port: int, state: Path | None, bot_username: str, faults: Faults | None = None
+) -> None:
     """Run the sandbox in the foreground until Ctrl-C, printing its address."""
     try:
-        server = start_sandbox(host=host, port=port, state_path=state, bot_username=bot_username)
+        server = start_sandbox(
+            host=host, port=port, state_path=state, bot_username=bot_username, faults=faults
+        )
     except OSError as exc:
         raise TcbotError(
             f"cannot listen on {host}:{port} ({exc.strerror or exc})",

@@ -41,7 +41,9 @@ def test_cli_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and out.startswith("tcbot 0.")
 
 
-@pytest.mark.parametrize("path", ["tcbot"] + [path for path, _ in COMMANDS] + ["tcbot db", "tcbot sandbox"])
+@pytest.mark.parametrize(
+    "path", ["tcbot"] + [path for path, _ in COMMANDS] + ["tcbot db", "tcbot sandbox"]
+)
 def test_cli_help_on_every_command(capsys: pytest.CaptureFixture[str], path: str) -> None:
     code, out, _ = run(capsys, *path.split()[1:], "--help")
     assert code == 0
@@ -157,7 +159,9 @@ def test_cli_db_upgrade_refuses_a_database_from_a_newer_tcbot(
     run(capsys, "db", "upgrade")
     with sqlite3.connect(tmp_path / "tcbot.db") as connection:
         connection.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
-    assert_user_error(*run(capsys, "db", "upgrade"), "newer version of tcbot", "9999_from_the_future")
+    assert_user_error(
+        *run(capsys, "db", "upgrade"), "newer version of tcbot", "9999_from_the_future"
+    )
 
 
 def test_cli_sandbox_serve_on_a_port_in_use_is_a_one_line_error(
@@ -172,3 +176,13 @@ def test_cli_sandbox_serve_on_a_port_in_use_is_a_one_line_error(
         assert_user_error(
             *run(capsys, "sandbox", "serve", "--port", str(port)), f"{port}", "--port 0"
         )
+
+
+def test_cli_sandbox_serve_rejects_unknown_fault(capsys: pytest.CaptureFixture[str]) -> None:
+    assert_user_error(
+        *run(capsys, "sandbox", "serve", "--fault", "gremlins=1"), "'gremlins'", "--help"
+    )
+
+
+def test_cli_sandbox_serve_rejects_fault_without_value(capsys: pytest.CaptureFixture[str]) -> None:
+    assert_user_error(*run(capsys, "sandbox", "serve", "--fault", "unavailable"), "NAME=VALUE")

@@ -49,7 +49,9 @@ def test_docs_example_env_documents_every_setting_with_its_default(name: str) ->
     default = next(s.default for s in SETTINGS if s.name == name)
     match = re.search(rf"^# {name}=(.*)$", example, re.MULTILINE)
     assert match, f"{name} is missing from config.example.env"
-    assert match.group(1) == (default or ""), f"config.example.env shows the wrong default for {name}"
+    assert match.group(1) == (default or ""), (
+        f"config.example.env shows the wrong default for {name}"
+    )
 
 
 def test_docs_readme_gives_the_two_commands() -> None:

@@ -92,12 +92,16 @@ def test_e2e_post_thread_and_read_it_back(
     assert me.username == "TraineeTalkBot"
     intro = client.post("Welcome to #TraineeTalk! Tonight: endings with clients.")
     clock.advance(600)
-    q1 = client.post("Q1 How do you prepare a client for an ending? #TraineeTalk", reply_to=intro.id)
+    q1 = client.post(
+        "Q1 How do you prepare a client for an ending? #TraineeTalk", reply_to=intro.id
+    )
     clock.advance(600)
     q2 = client.post("Q2 What do endings stir up in you? #TraineeTalk", reply_to=q1.id)
     assert q2.text == "Q2 What do endings stir up in you? #TraineeTalk"
     admin.add_user("ana_trainee")
-    answer = admin.post_as("ana_trainee", "@TraineeTalkBot A1 a countdown of sessions", reply_to=q1.id)
+    answer = admin.post_as(
+        "ana_trainee", "@TraineeTalkBot A1 a countdown of sessions", reply_to=q1.id
+    )
 
     result = client.search_recent(f"conversation_id:{intro.id}")
     tweets = {t["id"]: t for page in result.pages for t in page.payload["data"]}
@@ -207,3 +211,25 @@ def test_e2e_usage_log_counts_posts_read_and_created(
         ).all()
     # the search returns both posts, plus the root again as an expanded referenced post
     assert [tuple(r) for r in rows] == [("/2/tweets", 0, 1), ("/2/tweets/search/recent", 3, 0)]
+
+
+def test_e2e_sandbox_serve_command_prints_url_and_injects_start_faults(tmp_path: object) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "bot", "sandbox", "serve", "--port", "0",
+               "--state", f"{tmp_path}/sandbox.db", "--fault", "queue=503"]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            first_line = process.stdout.readline()
+            assert first_line.startswith("Sandbox X API listening on http://127.0.0.1:")
+            url = first_line.rsplit(" ", 1)[1].strip()
+            client = make_x_client(
+                SANDBOX_CREDENTIALS, base_url=url, clock=FakeClock(START), on_call=None
+            )
+            with pytest.raises(XUnavailable):
+                client.me()  # the queued 503 from --fault
+            assert client.me().username == "tcbot"
+        finally:
+            process.terminate()
