@@ -16,13 +16,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive.cursors import advance_cursor, get_cursor
 from archive.db import make_engine, make_session_factory, upgrade
-from archive.ingest import ingest_page
 from archive.models import ApiUsage, Tweet, User
 from bot.clock import SystemClock
 from bot.sandbox.remote import SandboxAdmin
 from bot.sandbox.server import start_sandbox
+from bot.tracker import poll
 from bot.wiring import SANDBOX_CREDENTIALS, make_x_client, usage_recorder
 from bot.x_client import XClient
 
@@ -64,9 +63,9 @@ def run(*, echo: Echo, database: Path = DEMO_DATABASE) -> DemoResult:
         posted = _post_thread(client, echo)
         _play_participants(SandboxAdmin(server.url), posted)
         query = f"{HASHTAG} OR conversation_id:{posted[0]}"
-        archived = _poll(client, sessions, query)
+        archived = poll(client, sessions, query, max_pages=10)
         echo(f"Read back by recent search ({query!r}): {archived} posts archived")
-        again = _poll(client, sessions, query)
+        again = poll(client, sessions, query, max_pages=10)
         echo(f"A second poll from the saved cursor found {again} new posts\n")
     _print_conversation(sessions, echo)
     _print_usage(sessions, echo, database)
@@ -101,22 +100,6 @@ def _play_participants(admin: SandboxAdmin, posted: tuple[str, ...]) -> None:
     admin.post_as("priya_mbacp", f"A2 I bring one thing that moved me each week {HASHTAG}",
                   reply_to=posted[2])  # fmt: skip
     admin.post_as("priya_mbacp", "Same here, the walk is my buffer too", reply_to=answer["id"])
-
-
-def _poll(client: XClient, sessions: sessionmaker[Session], query: str) -> int:
-    """One tracker-style poll: search from the cursor, archive, advance, one transaction."""
-    with sessions() as session:
-        since_id = get_cursor(session, query)
-    result = client.search_recent(query, since_id=since_id, max_pages=10)
-    new = 0
-    with sessions.begin() as session:
-        for page in result.pages:
-            new += ingest_page(
-                session, page.payload, endpoint=page.endpoint, fetched_at=page.retrieved_at
-            ).new_tweets
-        if result.newest_id is not None:
-            advance_cursor(session, query, result.newest_id, at=result.pages[0].retrieved_at)
-    return new
 
 
 def _print_conversation(sessions: sessionmaker[Session], echo: Echo) -> None:

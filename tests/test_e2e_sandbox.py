@@ -15,16 +15,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive.cursors import advance_cursor, get_cursor
+from archive.cursors import get_cursor
 from archive.db import make_engine, make_session_factory, upgrade
-from archive.ingest import ingest_page
 from archive.models import ApiUsage, Tweet
 from bot.clock import FakeClock
 from bot.errors import RateLimited, XRejected, XRejectReason, XUnavailable
 from bot.sandbox.remote import SandboxAdmin
 from bot.sandbox.server import SandboxServer, start_sandbox
+from bot.tracker import store_search
 from bot.wiring import SANDBOX_CREDENTIALS, make_x_client, usage_recorder
-from bot.x_client import SearchResult, TweepyXClient
+from bot.x_client import TweepyXClient
 
 pytestmark = pytest.mark.e2e
 
@@ -73,18 +73,6 @@ def admin(server: SandboxServer) -> SandboxAdmin:
     return SandboxAdmin(server.url)
 
 
-def archive(sessions: sessionmaker[Session], result: SearchResult, cursor: str) -> int:
-    new = 0
-    with sessions.begin() as session:
-        for page in result.pages:
-            new += ingest_page(
-                session, page.payload, endpoint=page.endpoint, fetched_at=page.retrieved_at
-            ).new_tweets
-        if result.newest_id:
-            advance_cursor(session, cursor, result.newest_id, at=result.pages[0].retrieved_at)
-    return new
-
-
 def test_e2e_post_thread_and_read_it_back(
     client: TweepyXClient, admin: SandboxAdmin, clock: FakeClock, sessions: sessionmaker[Session]
 ) -> None:
@@ -111,7 +99,7 @@ def test_e2e_post_thread_and_read_it_back(
     assert tweets[q2.id]["in_reply_to_user_id"] == me.id
     assert tweets[answer["id"]]["author_id"] == answer["author_id"]
     # the root comes too, as the post Q1 replies to (includes.tweets)
-    assert archive(sessions, result, "conv") == 4
+    assert store_search(sessions, result, cursor="conv") == 4
     with sessions() as session:
         assert session.get(Tweet, intro.id) is not None
 
@@ -128,8 +116,8 @@ def test_e2e_search_paginates_within_page_limit_then_resumes_from_since_id(
     assert sum(len(p.payload["data"]) for p in first.pages) == 200
     full = client.search_recent("#TherapistsConnect", max_pages=5)
     assert not full.truncated and len(full.pages) == 3
-    assert archive(sessions, full, "tc") == 250
-    assert archive(sessions, full, "tc") == 0  # the same pages again change nothing
+    assert store_search(sessions, full, cursor="tc") == 250
+    assert store_search(sessions, full, cursor="tc") == 0  # the same pages again change nothing
 
     with sessions() as session:
         since_id = get_cursor(session, "tc")
@@ -141,7 +129,7 @@ def test_e2e_search_paginates_within_page_limit_then_resumes_from_since_id(
     assert [t["text"] for t in newer.pages[0].payload["data"]] == [
         "#TherapistsConnect newer 2", "#TherapistsConnect newer 1", "#TherapistsConnect newer 0",
     ]  # fmt: skip
-    assert archive(sessions, newer, "tc") == 3
+    assert store_search(sessions, newer, cursor="tc") == 3
     nothing = client.search_recent("#TherapistsConnect", since_id=newer.newest_id)
     assert nothing.pages[0].payload == {"meta": {"result_count": 0}} and nothing.newest_id is None
     with sessions() as session:
