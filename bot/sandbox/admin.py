@@ -193,6 +193,18 @@ def move_clock(service: SandboxService, body: Json) -> tuple[int, Json]:
     return get_clock(service, body)
 
 
+def get_community(service: SandboxService, body: Json) -> tuple[int, Json]:
+    return 200, service.community.to_json()
+
+
+def set_community(service: SandboxService, body: Json) -> tuple[int, Json]:
+    try:
+        service.community.update(service.state, body)
+    except ValueError as exc:
+        raise AdminError(400, str(exc)) from None
+    return 200, service.community.to_json()
+
+
 def reset(service: SandboxService, body: Json) -> tuple[int, Json]:
     service.reset()
     return 200, {"reset": True}
@@ -217,6 +229,9 @@ _ROUTES: list[tuple[str, str, Handler]] = [
     ("DELETE", "/_sandbox/faults", clear_faults),
     ("GET", "/_sandbox/clock", get_clock),
     ("POST", "/_sandbox/clock", move_clock),
+    ("GET", "/_sandbox/community", get_community),
+    ("PUT", "/_sandbox/community", set_community),
+    ("POST", "/_sandbox/community", set_community),
     ("POST", "/_sandbox/reset", reset),
 ]
 

@@ -39,8 +39,20 @@ Admin endpoints (not X's; JSON in and out, no auth, no faults, not logged):
                                      take defaults; DELETE clears all faults
     GET    /_sandbox/clock           {"now", "offset_seconds"}
     POST   /_sandbox/clock           {"advance": seconds} or {"set": "2026-08-20T12:00:00Z"}
-    POST   /_sandbox/reset           only the bot left, no faults, clock offset 0, log empty
+    GET    /_sandbox/community       the simulated community: {"enabled", "seed",
+                                     "reply_delay": [soonest, latest] (sandbox seconds),
+                                     "follow_up_chance", "hello_chance", "introduce",
+                                     "pending", "skipped", "participants"}
+    PUT    /_sandbox/community       (or POST) {"enabled"?, "seed"?, "reply_delay"?, ...}:
+                                     switch it on or off, change settings; missing keys
+                                     keep their values; off drops pending reactions
+    POST   /_sandbox/reset           only the bot left, no faults, clock offset 0, log empty,
+                                     no pending community reactions (on/off is kept)
   Admin errors are {"error": message} (plus "x_body", X's body, when X's rules refused).
+
+The simulated community (off unless `community=` says otherwise; see community.py):
+pretend trainees answer the bot's "Q<n>" posts with "A<n> ... #Tag" replies a little
+later in sandbox time, and greet its other posts. Its pending reactions live in memory.
 """
 
 from __future__ import annotations
@@ -59,6 +71,7 @@ from types import TracebackType
 from typing import Self
 
 from bot.sandbox.clock import SandboxClock, system_now
+from bot.sandbox.community import CommunitySettings
 from bot.sandbox.faults import Faults
 from bot.sandbox.problems import server_error
 from bot.sandbox.service import SandboxService, json_outcome
@@ -196,11 +209,14 @@ def start_sandbox(
     bot_username: str = "tcbot",
     faults: Faults | None = None,
     clock: Callable[[], datetime] | None = None,
+    community: bool | CommunitySettings = False,
 ) -> SandboxServer:
     """Serve the sandbox in a background thread; port 0 picks a free one (see `.url`).
 
     `clock` gives aware UTC times (default: the machine's); the admin endpoint moves an
     offset on top of it. `state_path` keeps users and posts in a SQLite file across runs.
+    `community` True (default settings) or a CommunitySettings starts the simulated
+    community; it can also be switched at run time (PUT /_sandbox/community).
     Raises PortInUseError (an OSError) when the port is taken, SandboxError otherwise."""
     base = clock or system_now
     store = _open_store(state_path)
@@ -208,7 +224,11 @@ def start_sandbox(
         state = State(store=store, bot_username=bot_username, now=base())
         sandbox_clock = SandboxClock(base, offset=state.clock_offset)
         service = SandboxService(
-            state=state, clock=sandbox_clock, faults=faults, bot_username=bot_username
+            state=state,
+            clock=sandbox_clock,
+            faults=faults,
+            bot_username=bot_username,
+            community=_community_settings(community),
         )
         httpd = _bind(host, port)
     except UserError as exc:
@@ -231,6 +251,7 @@ def serve_forever(
     bot_username: str = "tcbot",
     faults: Faults | None = None,
     clock: Callable[[], datetime] | None = None,
+    community: bool | CommunitySettings = False,
     on_ready: Callable[[SandboxServer], None] | None = None,
 ) -> None:
     """Serve in the foreground until interrupted; `on_ready(server)` runs once listening."""
@@ -241,6 +262,7 @@ def serve_forever(
         bot_username=bot_username,
         faults=faults,
         clock=clock,
+        community=community,
     )
     try:
         if on_ready is not None:
@@ -248,6 +270,12 @@ def serve_forever(
         server.wait()
     finally:
         server.shutdown()
+
+
+def _community_settings(community: bool | CommunitySettings) -> CommunitySettings | None:
+    if isinstance(community, CommunitySettings):
+        return community
+    return CommunitySettings() if community else None
 
 
 def _open_store(state_path: Path | str | None) -> Store:

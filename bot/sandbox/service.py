@@ -4,7 +4,9 @@
 method, target, headers and body and writes back the `Outcome` (or drops the connection).
 Order for /2/ paths: injected fault, route (404), credentials (401), user-context
 requirement (403), rate-limit window (429), then the endpoint itself. /_sandbox/ paths go
-to the admin endpoints, untouched by faults and limits and absent from the log.
+to the admin endpoints, untouched by faults and limits and absent from the log. Before
+any of that, every request first lets the simulated community (community.py) post the
+reactions that have fallen due.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.sandbox import admin
 from bot.sandbox.api import Call, Reply, find_route, route_not_found
 from bot.sandbox.auth import AuthKind, Caller, parse_authorization
 from bot.sandbox.clock import SandboxClock, format_timestamp
+from bot.sandbox.community import Community, CommunitySettings
 from bot.sandbox.faults import Fault, FaultInjector, Faults
 from bot.sandbox.limits import ENDPOINT_LIMITS, Limiter
 from bot.sandbox.problems import (
@@ -68,11 +71,19 @@ class SandboxService:
     """The sandbox's behaviour, shared by the server's threads."""
 
     def __init__(
-        self, *, state: State, clock: SandboxClock, faults: Faults | None, bot_username: str
+        self,
+        *,
+        state: State,
+        clock: SandboxClock,
+        faults: Faults | None,
+        bot_username: str,
+        community: CommunitySettings | None = None,
     ) -> None:
+        """`community` switches the simulated community on with those settings."""
         self.state = state
         self.clock = clock
         self.bot_username = bot_username
+        self.community = Community(community, state=state, enabled=community is not None)
         self.limiter = Limiter()
         self.injector = FaultInjector()
         self._log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
@@ -80,6 +91,7 @@ class SandboxService:
         self.install_faults(faults or Faults())
 
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Outcome:
+        self.community.flush(self.state, self.clock.now())
         url = urlsplit(target)
         query = parse_qs(url.query, keep_blank_values=True)
         if url.path.startswith("/_sandbox"):
@@ -175,9 +187,11 @@ class SandboxService:
         self.state.save_clock_offset(self.clock.offset_seconds)
 
     def reset(self) -> None:
-        """Back to a fresh sandbox: only the bot, no faults, real-time clock, empty log."""
+        """Back to a fresh sandbox: only the bot, no faults, real-time clock, empty log,
+        nothing pending in the community (which stays on or off, with its settings)."""
         self.clock.reset()
         self.state.reset(bot_username=self.bot_username, now=self.clock.now())
+        self.community.reset()
         self.limiter.reset()
         self.install_faults(Faults())
         self.clear_requests()
