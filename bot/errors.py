@@ -113,3 +113,20 @@ class XRejected(XError):
         self.reason = reason
         self.detail = detail
         super().__init__(what, fix, endpoint=endpoint, status=status)
+
+
+class ScheduleError(TcbotError):
+    """A schedule file, or a chat given on the command line, that tcbot cannot use.
+
+    `path` is the file (or where the chat came from) and `line` its line when known;
+    the message starts with them, as in "schedules/traineetalk.toml:14: ...".
+    """
+
+    def __init__(self, what: str, fix: str = "", *, path: str = "", line: int | None = None):
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if path and line is not None else path
+        super().__init__(f"{where}: {what}" if where else what, fix)
+
+
+__all__ += ["ScheduleError"]

@@ -41,6 +41,10 @@ class SandboxAdmin:
         """Install faults, e.g. set_faults(queue=[503, "drop"]) or set_faults(unavailable=0.2)."""
         return self._call("PUT", "/faults", faults)
 
+    def set_community(self, **settings: Any) -> dict[str, Any]:
+        """Switch the pretend participants on or off and tune them, e.g. enabled=True."""
+        return self._call("PUT", "/community", settings)
+
     def _call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         data = json.dumps({k: v for k, v in body.items() if v is not None}).encode()
         request = urllib.request.Request(
