@@ -1,4 +1,5 @@
-"""The archive's tables: users, tweets and what tweets refer to, poll cursors, API usage.
+"""The archive's tables: users, tweets and what tweets refer to, poll cursors, API usage,
+and the outbox (chats, their posts, and the poster's lease).
 
 X ids are kept as text (they are 64-bit snowflakes and arrive as JSON strings);
 code that orders them compares them as integers, never as strings. Every tweet and
@@ -14,10 +15,10 @@ a test checks that they and these models agree.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, Text
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -182,3 +183,119 @@ class ApiUsage(Base):
     users_read: Mapped[int] = mapped_column(Integer, default=0)
     posts_created: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- The outbox: what the bot will post, and what it did post (bot/outbox.py drives it). ---
+
+
+class PostKind(enum.Enum):
+    """What a chat post is. Its key number: reminders the minutes before the start
+    (1440, 60), the intro and the closing 0, questions 1..n."""
+
+    REMINDER = "reminder"
+    INTRO = "intro"
+    QUESTION = "question"
+    CLOSING = "closing"
+
+
+class PostStatus(enum.Enum):
+    """Where an outbox post is in its life.
+
+    QUEUED and HELD are unsent (a host may still change them); SENDING is claimed by
+    a poster that may already have called X; SENT, FAILED, MISSED and CANCELLED are
+    final.
+    """
+
+    QUEUED = "queued"
+    HELD = "held"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class ChatStatus(enum.Enum):
+    """Whether a chat is still planned (CANCELLED: removed from its file, or skipped)."""
+
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class OutboxChat(Base):
+    """One chat of a series on one (local) date, and where it was queued from.
+
+    `origin` is "file:<path>" for a schedule file, or "cli"/"web": a sync only ever
+    changes the chats of its own origin.
+    """
+
+    __tablename__ = "outbox_chats"
+    __table_args__ = (UniqueConstraint("series", "chat_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    series: Mapped[str] = mapped_column(Text)
+    chat_date: Mapped[date] = mapped_column(Date)
+    topic: Mapped[str] = mapped_column(Text)
+    hashtag: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(Text)
+    status: Mapped[ChatStatus] = mapped_column(_string_enum(ChatStatus, "chat_status"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    posts: Mapped[list[OutboxPost]] = relationship(
+        back_populates="chat", order_by=lambda: [OutboxPost.due_at, OutboxPost.id]
+    )
+
+
+class OutboxPost(Base):
+    """One post the bot is to make, keyed by (series, chat_date, kind, number).
+
+    `planned_at` is the due time the file gave; `due_at` is when it is due now
+    (re-anchored after a late thread post). `not_before` defers it (rate limit,
+    backoff). `acquired_by`/`acquired_until` are the claim of the poster sending it;
+    `attempts` counts claims. `x_id` and `replied_to_x_id` record what X has.
+    """
+
+    __tablename__ = "outbox_posts"
+    __table_args__ = (
+        UniqueConstraint("series", "chat_date", "kind", "number"),
+        Index("ix_outbox_posts_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("outbox_chats.id"), index=True)
+    series: Mapped[str] = mapped_column(Text)
+    chat_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[PostKind] = mapped_column(_string_enum(PostKind, "post_kind"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[PostStatus] = mapped_column(_string_enum(PostStatus, "post_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    x_id: Mapped[str | None] = mapped_column(Text)
+    thread: Mapped[bool]
+    replied_to_x_id: Mapped[str | None] = mapped_column(Text)
+    lateness_seconds: Mapped[int] = mapped_column(Integer)
+    acquired_by: Mapped[str | None] = mapped_column(Text)
+    acquired_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    chat: Mapped[OutboxChat] = relationship(back_populates="posts")
+
+
+class Lease(Base):
+    """A named lease (e.g. "poster"): only its holder acts until `expires_at` (bot/lease.py)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    holder: Mapped[str] = mapped_column(Text)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -47,8 +47,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TCBOT_HASHTAGS", "#TherapistsConnect,#TraineeTalk", "hashtags to track, comma-separated"
     ),
+    Setting(
+        "TCBOT_SCHEDULE_FILES",
+        "schedules/traineetalk.toml",
+        "the chat programme files, comma-separated",
+    ),
     Setting("TCBOT_SEARCH_PAGE_LIMIT", "10", "most pages of 100 posts read per search (1-100)"),
     Setting("TCBOT_SANDBOX_STATE", "tcbot-sandbox.db", "the embedded sandbox's state file"),
+    Setting("TCBOT_PRICE_POST_READ", "0.005", "X's price in US$ per post read"),
+    Setting("TCBOT_PRICE_USER_READ", "0.010", "X's price in US$ per user profile read"),
+    Setting("TCBOT_PRICE_POST_CREATE", "0.015", "X's price in US$ per post created"),
     Setting("TCBOT_LOG_LEVEL", "INFO", "how much to log: DEBUG, INFO, WARNING or ERROR"),
 )
 CREDENTIAL_NAMES = tuple(s.name for s in SETTINGS if s.secret)
@@ -70,6 +78,22 @@ class XCredentials:
 
 
 @dataclass(frozen=True, slots=True)
+class Prices:
+    """X's pay-per-use prices in US$ (X-API-NOTES.md §4.1), for cost reports."""
+
+    post_read: float
+    user_read: float
+    post_create: float
+
+    def cost(self, *, posts_read: int, users_read: int, posts_created: int) -> float:
+        return (
+            posts_read * self.post_read
+            + users_read * self.user_read
+            + posts_created * self.post_create
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """The effective configuration. Build it with `Settings.from_env`."""
 
@@ -79,8 +103,10 @@ class Settings:
     timezone: ZoneInfo
     bot_username: str | None
     hashtags: tuple[str, ...]
+    schedule_files: tuple[str, ...]
     search_page_limit: int
     sandbox_state: str
+    prices: Prices
     log_level: str
 
     @property
@@ -104,10 +130,16 @@ class Settings:
             timezone=_timezone(get("TCBOT_TIMEZONE")),
             bot_username=_username(get("TCBOT_BOT_USERNAME")),
             hashtags=_hashtags(get("TCBOT_HASHTAGS")),
+            schedule_files=_file_list("TCBOT_SCHEDULE_FILES", get("TCBOT_SCHEDULE_FILES")),
             search_page_limit=_int(
                 "TCBOT_SEARCH_PAGE_LIMIT", get("TCBOT_SEARCH_PAGE_LIMIT"), 1, 100
             ),
             sandbox_state=_required("TCBOT_SANDBOX_STATE", get("TCBOT_SANDBOX_STATE")),
+            prices=Prices(
+                post_read=_price("TCBOT_PRICE_POST_READ", get("TCBOT_PRICE_POST_READ")),
+                user_read=_price("TCBOT_PRICE_USER_READ", get("TCBOT_PRICE_USER_READ")),
+                post_create=_price("TCBOT_PRICE_POST_CREATE", get("TCBOT_PRICE_POST_CREATE")),
+            ),
             log_level=_choice("TCBOT_LOG_LEVEL", get("TCBOT_LOG_LEVEL"), LOG_LEVELS),
         )
 
@@ -119,8 +151,12 @@ class Settings:
             "TCBOT_TIMEZONE": self.timezone.key,
             "TCBOT_BOT_USERNAME": self.bot_username or "(not set)",
             "TCBOT_HASHTAGS": ",".join(self.hashtags),
+            "TCBOT_SCHEDULE_FILES": ",".join(self.schedule_files),
             "TCBOT_SEARCH_PAGE_LIMIT": str(self.search_page_limit),
             "TCBOT_SANDBOX_STATE": self.sandbox_state,
+            "TCBOT_PRICE_POST_READ": f"{self.prices.post_read:.3f}",
+            "TCBOT_PRICE_USER_READ": f"{self.prices.user_read:.3f}",
+            "TCBOT_PRICE_POST_CREATE": f"{self.prices.post_create:.3f}",
             "TCBOT_LOG_LEVEL": self.log_level,
         }
         secret_note = "(not set: sandbox)" if self.credentials is None else "(set, hidden)"
@@ -237,6 +273,13 @@ def _hashtags(value: str | None) -> tuple[str, ...]:
     return tags
 
 
+def _file_list(name: str, value: str | None) -> tuple[str, ...]:
+    files = tuple(f.strip() for f in _required(name, value).split(",") if f.strip())
+    if not files:
+        raise ConfigError(name, f"{name} is empty", "list at least one schedule file")
+    return files
+
+
 def _int(name: str, value: str | None, low: int, high: int) -> int:
     try:
         number = int(_required(name, value))
@@ -249,6 +292,18 @@ def _int(name: str, value: str | None, low: int, high: int) -> int:
             f"fix {name} in .env",
         )
     return number
+
+
+def _price(name: str, value: str | None) -> float:
+    try:
+        price = float(_required(name, value))
+    except ValueError:
+        price = -1.0
+    if not 0 <= price < 100:
+        raise ConfigError(
+            name, f"{name}={value!r} is not a price in US dollars", "write it like 0.005 in .env"
+        )
+    return price
 
 
 def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str:

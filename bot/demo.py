@@ -1,41 +1,50 @@
-"""`tcbot demo`: a short rehearsal on the sandbox X API, end to end through the real client.
+"""`tcbot demo`: a whole #TraineeTalk chat rehearsed on the sandbox X API, in about a minute.
 
-It starts a fresh sandbox, posts a three-post #TraineeTalk thread through tweepy
-(intro, Q1, Q2, each replying to the one before), lets two pretend participants
-answer, reads everything back by recent search into a throwaway archive, and
-prints the conversation from the archive. Nothing reaches X and the real archive
-is not touched. The weekly-chat work turns this into the full rehearsal.
+It starts a fresh sandbox with its pretend community, queues a chat from the
+series in schedules/traineetalk.toml that starts a few seconds from now with short
+intervals, runs the real daemon (outbox, lease, sender, tweepy) until the closing
+post is out while the participants answer, then reads the conversation back by
+recent search into a throwaway archive and prints it. Nothing reaches X and the
+real archive is not touched.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import make_engine, make_session_factory, upgrade
-from archive.models import ApiUsage, Tweet, User
+from archive.models import ApiUsage, OutboxPost, PostStatus, Tweet, User
+from bot import outbox
 from bot.clock import SystemClock
-from bot.sandbox.remote import SandboxAdmin
+from bot.daemon import run_daemon
+from bot.lease import make_holder
+from bot.sandbox.community import CommunitySettings
 from bot.sandbox.server import start_sandbox
+from bot.schedule_files import ChatPlan, load_series, plan_chat
 from bot.tracker import poll
 from bot.wiring import SANDBOX_CREDENTIALS, make_x_client, usage_recorder
-from bot.x_client import XClient
 
 DEMO_DATABASE = Path("tcbot-demo.db")
-HASHTAG = "#TraineeTalk"
+SERIES_FILE = Path("schedules/traineetalk.toml")
 BOT = "TraineeTalkBot"
-THREAD = (
-    (
-        f"Welcome to tonight's {HASHTAG}! Our topic: looking after yourself on placement. "
-        f"Answer with A1, A2... and {HASHTAG} so everyone can follow."
-    ),
-    f"Q1 What helps you switch off after a difficult client session? {HASHTAG}",
-    f"Q2 How do you bring your own wellbeing into supervision? {HASHTAG}",
+TOPIC = "looking after yourself on placement"
+QUESTIONS = (
+    "What helps you switch off after a difficult client session?",
+    "How do you bring your own wellbeing into supervision?",
+    "What would you tell a first-year trainee about self-care?",
 )
+FINISHED = (PostStatus.SENT, PostStatus.FAILED, PostStatus.MISSED, PostStatus.CANCELLED)
 
 Echo = Callable[[str], None]
 
@@ -44,32 +53,55 @@ Echo = Callable[[str], None]
 class DemoResult:
     """What the rehearsal did, for the summary and the tests."""
 
-    posted_ids: tuple[str, ...]
+    statuses: tuple[PostStatus, ...]
     archived: int
-    second_poll_new: int
+    answers: int
 
 
-def run(*, echo: Echo, database: Path = DEMO_DATABASE) -> DemoResult:
-    """Run the rehearsal, printing as it goes."""
-    echo("tcbot demo: a rehearsal on the sandbox X API (nothing reaches X)\n")
+def run(
+    *, echo: Echo, database: Path = DEMO_DATABASE, start_in: float = 5.0, interval: float = 8.0
+) -> DemoResult:
+    """Rehearse one chat, printing as it goes."""
+    echo("tcbot demo: a #TraineeTalk chat rehearsed on the sandbox X API (nothing reaches X)\n")
     sessions = _fresh_archive(database)
-    with start_sandbox(bot_username=BOT) as server:
+    clock = SystemClock()
+    series_file = _series_file()
+    plan = _quick_plan(
+        series_file, start=clock.now() + timedelta(seconds=start_in), interval=interval
+    )
+    zone = ZoneInfo(plan.timezone)
+    delays = (1.0, max(1.5, interval * 0.6))
+    community = CommunitySettings(reply_delay=delays)
+    with start_sandbox(bot_username=BOT, community=community) as server:
         client = make_x_client(
-            SANDBOX_CREDENTIALS, base_url=server.url, clock=SystemClock(),
-            on_call=usage_recorder(sessions),
+            SANDBOX_CREDENTIALS, base_url=server.url, clock=clock, on_call=usage_recorder(sessions)
+        )
+        with sessions.begin() as session:
+            outbox.add_chat(session, plan, origin="demo", now=clock.now())
+        echo(f"Queued from {series_file}: {len(plan.posts)} posts, the first at "
+             f"{plan.starts_at.astimezone(zone):%H:%M:%S} ({plan.timezone}), one every {interval:g} s")  # fmt: skip
+        stop = threading.Event()
+        bot = partial(
+            run_daemon, sessions=sessions, client=client, clock=clock, holder=make_holder(),
+            schedule_paths=(), stop=stop, bot_username=BOT,
         )  # fmt: skip
-        me = client.me()
-        echo(f"Signed in to the sandbox at {server.url} as @{me.username}")
-        posted = _post_thread(client, echo)
-        _play_participants(SandboxAdmin(server.url), posted)
-        query = f"{HASHTAG} OR conversation_id:{posted[0]}"
+        daemon = threading.Thread(target=bot, name="tcbot-daemon")
+        daemon.start()
+        try:
+            statuses = _follow(
+                sessions, echo, zone, deadline=time.monotonic() + start_in + interval * 8 + 30
+            )
+            time.sleep(min(delays[1], 5))  # let the last answers arrive before reading back
+        finally:
+            stop.set()
+            daemon.join(timeout=30)
+        intro_id = _intro_x_id(sessions)
+        query = f"{plan.hashtag} OR conversation_id:{intro_id}"
         archived = poll(client, sessions, query, max_pages=10)
-        echo(f"Read back by recent search ({query!r}): {archived} posts archived")
-        again = poll(client, sessions, query, max_pages=10)
-        echo(f"A second poll from the saved cursor found {again} new posts\n")
-    _print_conversation(sessions, echo)
+    echo(f"\nRead back by recent search ({query!r}): {archived} posts archived\n")
+    answers = _print_conversation(sessions, echo)
     _print_usage(sessions, echo, database)
-    return DemoResult(posted_ids=posted, archived=archived, second_poll_new=again)
+    return DemoResult(statuses=statuses, archived=archived, answers=answers)
 
 
 def _fresh_archive(database: Path) -> sessionmaker[Session]:
@@ -80,42 +112,78 @@ def _fresh_archive(database: Path) -> sessionmaker[Session]:
     return make_session_factory(engine)
 
 
-def _post_thread(client: XClient, echo: Echo) -> tuple[str, ...]:
-    ids: list[str] = []
-    for text in THREAD:
-        tweet = client.post(text, reply_to=ids[-1] if ids else None)
-        ids.append(tweet.id)
-        echo(f"  posted {tweet.id}" + (f" (reply to {ids[-2]})" if len(ids) > 1 else ""))
-    return tuple(ids)
+def _series_file() -> Path:
+    """The series file in this folder, else the one shipped beside the code."""
+    if SERIES_FILE.exists():
+        return SERIES_FILE
+    return Path(__file__).resolve().parent.parent / SERIES_FILE
 
 
-def _play_participants(admin: SandboxAdmin, posted: tuple[str, ...]) -> None:
-    """Two trainees answer, and one replies to the other without the hashtag."""
-    admin.add_user("sam_trainee", name="Sam (trainee counsellor)")
-    admin.add_user("priya_mbacp", name="Priya")
-    answer = admin.post_as(
-        "sam_trainee", f"A1 A walk home without my phone, then writing three lines. {HASHTAG}",
-        reply_to=posted[1],
+def _quick_plan(series_file: Path, *, start: datetime, interval: float) -> ChatPlan:
+    """Today's chat from the file's series, starting at `start`, `interval` seconds apart."""
+    series = load_series(series_file)
+    local = start.astimezone(ZoneInfo(series.timezone))
+    quick = dataclasses.replace(
+        series, start=local.time().replace(microsecond=0), weekday=local.weekday(),
+        interval=timedelta(seconds=interval), reminders_before=(),
     )  # fmt: skip
-    admin.post_as("priya_mbacp", f"A2 I bring one thing that moved me each week {HASHTAG}",
-                  reply_to=posted[2])  # fmt: skip
-    admin.post_as("priya_mbacp", "Same here, the walk is my buffer too", reply_to=answer["id"])
+    return plan_chat(
+        quick, chat_date=local.date(), topic=TOPIC, questions=QUESTIONS, source="demo",
+        next_topic="endings with clients",
+    )  # fmt: skip
 
 
-def _print_conversation(sessions: sessionmaker[Session], echo: Echo) -> None:
+def _follow(
+    sessions: sessionmaker[Session], echo: Echo, zone: ZoneInfo, *, deadline: float
+) -> tuple[PostStatus, ...]:
+    """Print each post as the daemon sends it; return when all are done (or time is up)."""
+    shown: set[int] = set()
+    while True:
+        with sessions() as session:
+            posts = session.scalars(select(OutboxPost).order_by(OutboxPost.due_at)).all()
+        for post in posts:
+            if post.status in FINISHED and post.id not in shown:
+                shown.add(post.id)
+                at = post.sent_at.astimezone(zone) if post.sent_at else None
+                late = (
+                    f"{(post.sent_at - post.due_at).total_seconds():.1f} s after due"
+                    if post.sent_at
+                    else ""
+                )
+                echo(f"  {at:%H:%M:%S} {post.status.value:<6} {post.text[:60]} ({late})" if at
+                     else f"  {post.status.value}: {post.text[:60]} ({post.last_error})")  # fmt: skip
+        if all(p.status in FINISHED for p in posts) or time.monotonic() > deadline:
+            return tuple(p.status for p in posts)
+        time.sleep(0.25)
+
+
+def _intro_x_id(sessions: sessionmaker[Session]) -> str | None:
+    with sessions() as session:
+        return session.scalar(
+            select(OutboxPost.x_id).where(OutboxPost.x_id.is_not(None)).order_by(OutboxPost.due_at)
+        )
+
+
+def _print_conversation(sessions: sessionmaker[Session], echo: Echo) -> int:
+    """Print the archive as reply trees; returns how many answers (A<n>) it holds."""
     with sessions() as session:
         rows = session.execute(
             select(Tweet, User.username)
             .join(User, Tweet.author_id == User.id, isouter=True)
             .order_by(Tweet.created_at, Tweet.id)
         ).all()
-    children: dict[str | None, list[tuple[Tweet, str | None]]] = {}
     known = {tweet.id for tweet, _ in rows}
+    children: dict[str | None, list[tuple[Tweet, str | None]]] = {}
     for tweet, username in rows:
         parent = _parent_id(tweet)
         children.setdefault(parent if parent in known else None, []).append((tweet, username))
     echo("The conversation, from the archive:")
     _print_replies(children, None, 0, echo)
+    return sum(
+        1
+        for tweet, _ in rows
+        if " A" in f" {tweet.text}" and tweet.author_id != rows[0][0].author_id
+    )
 
 
 def _print_replies(
@@ -143,6 +211,7 @@ def _print_usage(sessions: sessionmaker[Session], echo: Echo, database: Path) ->
         ).one()
     echo(
         f"\nX API usage: {requests} requests, {read or 0} posts read, {created or 0} posts created"
-        f" (recorded in the usage log)."
+        " (recorded in the usage log)."
     )
-    echo(f"Demo archive: {database} (replaced on every run). Try: tcbot --help")
+    echo(f"The rehearsal's database: {database.resolve()} (replaced on every run).")
+    echo("Next: tcbot --help, or look at schedules/traineetalk.toml to plan a real chat.")

@@ -116,17 +116,17 @@ def test_cli_check_never_shows_secrets_even_at_debug(
         assert secret not in out + err
 
 
-def test_cli_demo_posts_and_reads_back_a_thread_twice_in_a_row(
+def test_cli_demo_rehearses_a_whole_chat(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """`make demo` runs this; real time, so the rehearsal is squeezed into seconds."""
     monkeypatch.chdir(tmp_path)
-    for _ in range(2):  # a second run starts afresh: nothing duplicated, nothing refused
-        code, out, err = run(capsys, "demo")
-        assert code == 0, err
-        assert "6 posts archived" in out
-        assert "found 0 new posts" in out
-        assert "    @TraineeTalkBot: Q1 What helps you switch off" in out
-        assert "            @priya_mbacp: @sam_trainee Same here" in out
+    code, out, err = run(capsys, "demo", "--start-in", "0.5", "--interval", "1.5")
+    assert code == 0, err
+    assert out.count(" sent ") == 5  # intro, Q1-Q3, closing
+    assert "    @TraineeTalkBot: Q1 What helps you switch off" in out
+    assert "@TraineeTalkBot A1 " in out  # the pretend participants answered
+    assert "posts archived" in out
     assert (tmp_path / "tcbot-demo.db").exists()
     assert not (tmp_path / "tcbot.db").exists()  # the real archive is never touched
 
@@ -136,9 +136,9 @@ def test_cli_db_upgrade_creates_and_reports_revision(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     code, out, _ = run(capsys, "db", "upgrade")
-    assert code == 0 and "Database is up to date (revision 0001" in out
+    assert code == 0 and "Database is up to date (revision 0002" in out
     code, out, _ = run(capsys, "db", "upgrade")
-    assert code == 0 and "revision 0001" in out
+    assert code == 0 and "revision 0002" in out
 
 
 def test_cli_db_upgrade_in_a_missing_folder_is_a_one_line_error(

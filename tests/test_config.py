@@ -63,6 +63,7 @@ def test_settings_partial_credentials_name_the_missing_variable(missing: str) ->
         ("TCBOT_SEARCH_PAGE_LIMIT", "0", "'0' is not a whole number from 1 to 100"),
         ("TCBOT_HASHTAGS", "TraineeTalk", "'TraineeTalk', which is not a hashtag"),
         ("TCBOT_BOT_USERNAME", "not a name", "is not an X username"),
+        ("TCBOT_SCHEDULE_FILES", " , ", "TCBOT_SCHEDULE_FILES is empty"),
         ("TCBOT_LOG_LEVEL", "LOUD", "'LOUD' is not one of DEBUG, INFO, WARNING, ERROR"),
     ],
 )
@@ -109,3 +110,15 @@ def test_settings_describe_lists_every_setting_once() -> None:
 )
 def test_mask_url_password_hides_only_the_password(url: str, masked: str) -> None:
     assert mask_url_password(url) == masked
+
+
+def test_settings_prices_default_to_pay_per_use_and_compute_cost() -> None:
+    prices = Settings.from_env({}).prices
+    assert prices.cost(posts_read=1000, users_read=10, posts_created=4) == pytest.approx(5.16)
+
+
+@pytest.mark.parametrize("value", ["free", "-1", "1000"])
+def test_settings_bad_price_names_variable(value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({"TCBOT_PRICE_POST_READ": value})
+    assert f"TCBOT_PRICE_POST_READ={value!r} is not a price" in str(err.value)

@@ -41,7 +41,7 @@ ARCHIVE_TABLES = {
     "poll_cursors",
     "api_usage",
 }
-HEAD = "0001"
+HEAD = "0002"
 NEWER = (
     "was written by a newer version of tcbot (revision 9999_future); "
     "upgrade tcbot, or point TCBOT_DATABASE_URL at another database"

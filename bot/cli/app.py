@@ -1,4 +1,4 @@
-"""The `tcbot` command line: parse arguments, load .env, set up logging, report errors.
+"""The `tcbot` group: load .env and settings, set up logging, turn errors into one line.
 
 Nothing else lives here. Every TcbotError becomes one line, ``Error: <what>; <what
 to do>``, on stderr with exit status 1; so does every usage mistake (an unknown
@@ -18,8 +18,10 @@ from typing import NoReturn
 import click
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import __version__
+from bot.clock import SystemClock
 from bot.config import Settings
 from bot.errors import ConfigError, TcbotError
 
@@ -55,7 +57,17 @@ class Runtime:
 
     def __init__(self, env_file: Path) -> None:
         self.env_file = env_file
+        self.clock = SystemClock()
         self._settings: Settings | None = None
+        self._sessions: sessionmaker[Session] | None = None
+
+    def sessions(self) -> sessionmaker[Session]:
+        """The archive database, brought up to date on first use."""
+        if self._sessions is None:
+            from bot import wiring
+
+            self._sessions = wiring.open_database(self.settings)
+        return self._sessions
 
     @property
     def settings(self) -> Settings:
@@ -191,18 +203,40 @@ def sandbox_serve(
 
 
 @cli.command()
-@click.pass_obj
-def demo(rt: Runtime) -> None:
-    """Rehearse on the sandbox: post a short thread, read it back, print it.
+@click.option("--start-in", default=5.0, show_default=True, type=click.FloatRange(0.5, 600),
+              help="Seconds until the rehearsed chat starts.")  # fmt: skip
+@click.option("--interval", default=8.0, show_default=True, type=click.FloatRange(1, 600),
+              help="Seconds between the chat's posts (a real chat uses 10 minutes).")  # fmt: skip
+def demo(start_in: float, interval: float) -> None:
+    """Rehearse a whole #TraineeTalk chat on the sandbox, in about a minute.
 
-    Uses the embedded sandbox X API and a throwaway archive (tcbot-demo.db);
-    nothing reaches X and your real archive is not touched.
+    Starts a sandbox X API with pretend participants, queues a chat that begins a
+    few seconds from now, runs the bot until the closing post, then prints the
+    conversation as archived. Nothing reaches X; your real archive is not touched
+    (the rehearsal uses tcbot-demo.db, replaced on every run).
 
-    Example: tcbot demo
+    Example: tcbot demo --interval 5
     """
     from bot import demo as demo_module
 
-    demo_module.run(echo=click.echo)
+    result = demo_module.run(echo=click.echo, start_in=start_in, interval=interval)
+    if any(status.value != "sent" for status in result.statuses):
+        raise TcbotError(
+            "some rehearsal posts did not go out (see above)", "run it again with --interval 15"
+        )
+
+
+@cli.command()
+@click.pass_obj
+def status(rt: Runtime) -> None:
+    """Show whether the bot is running, what is next, what went wrong, and this month's X costs.
+
+    Example: tcbot status
+    """
+    from bot import status as status_report
+
+    with rt.sessions()() as session:
+        status_report.show(session, settings=rt.settings, now=rt.clock.now(), echo=click.echo)
 
 
 def fail(message: str) -> NoReturn:

@@ -1,0 +1,319 @@
+"""The posting daemon behind `tcbot run`: APScheduler ticks that hold the lease and post.
+
+APScheduler 3.x runs two interval jobs from a memory job store; neither holds any
+state a restart could lose, because the outbox in the database is the only queue:
+
+    post   every second: renew the single-poster lease; if it is ours, send every
+           due post, one at a time (bot/sender.py), renewing the lease between posts
+    sync   every 30 seconds (and once at start-up, before any post): if a schedule
+           file's mtime or size changed, load the files and sync them into the
+           outbox (files with an error are not synced: a typo must not cancel a chat)
+
+A second daemon finds the lease taken and idles as a standby; it takes over when the
+holder stops renewing (at most DEFAULT_TTL later) or at once when the holder was a
+process on this host that has died. `stop` (set by the CLI on SIGTERM or Ctrl-C) ends
+the daemon cleanly: the scheduler shuts down waiting for the post in flight, and the
+lease is released so a standby can take over without waiting.
+
+`drain=True` runs no scheduler: it syncs, sends everything due now and returns
+(posts deferred to later, e.g. after a 503, are left for the next run). Tests and the
+crash harness use it.
+
+`crash_hook_from_env` turns TCBOT_CRASH_AT ("step:n") into the `step` callback that
+SIGKILLs this process at the n-th time the sender passes the named step.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.events import (  # type: ignore[import-untyped]
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
+from apscheduler.jobstores.memory import MemoryJobStore  # type: ignore[import-untyped]
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import outbox
+from bot.clock import Clock
+from bot.errors import ConfigError
+from bot.lease import DEFAULT_TTL, POSTER, acquire_lease, lease_info, make_holder, release_lease
+from bot.schedule_files import load_schedules
+from bot.sender import Sender, SendOutcome
+from bot.x_client import XClient
+
+__all__ = [
+    "CRASH_ENV",
+    "PostingLoop",
+    "ScheduleWatcher",
+    "crash_hook_from_env",
+    "make_holder",
+    "make_scheduler",
+    "run_daemon",
+    "sync_schedule_files",
+]
+
+log = logging.getLogger(__name__)
+
+CRASH_ENV = "TCBOT_CRASH_AT"
+POST_EVERY = 1.0  # seconds: a due post goes out within about this of its due time
+SYNC_EVERY = 30.0
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 5 * 60}
+Alert = Callable[[str], None]
+FileSignature = tuple[int, int] | None  # (mtime_ns, size), or None for a missing file
+
+
+class ScheduleWatcher:
+    """Notices when any schedule file was created, changed or removed since last asked."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self.paths = tuple(paths)
+        self._seen: dict[Path, FileSignature] | None = None
+
+    def changed(self) -> bool:
+        """True the first time, then whenever a file's mtime or size differs."""
+        current = {path: _signature(path) for path in self.paths}
+        changed = current != self._seen
+        self._seen = current
+        return changed
+
+    def forget(self) -> None:
+        """Make the next `changed()` true (a sync failed half-way: try it again)."""
+        self._seen = None
+
+
+def _signature(path: Path) -> FileSignature:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def sync_schedule_files(
+    sessions: sessionmaker[Session], paths: Sequence[Path], *, clock: Clock, on_alert: Alert | None
+) -> outbox.SyncReport | None:
+    """Load the files and sync each file's chats into the outbox in one transaction.
+
+    A file set with errors is not synced at all (a typo must not cancel a chat): the
+    errors are logged and alerted, and the outbox keeps what it had. None then.
+    """
+    now = clock.now()
+    schedule = load_schedules(paths, now=now)
+    for problem in schedule.problems:
+        log.warning("%s", problem)
+    if schedule.errors:
+        message = (
+            f"the schedule files have {len(schedule.errors)} error(s), so they were not "
+            f"re-synced; fix them (see 'tcbot schedule check') and save again"
+        )
+        log.error("%s", message)
+        if on_alert is not None:
+            on_alert(message)
+        return None
+    reports = []
+    with sessions.begin() as session:
+        for path in paths:
+            plans = [plan for plan in schedule.plans if plan.source == str(path)]
+            reports.append(outbox.sync_plans(session, plans, origin=f"file:{path}", now=now))
+    report = outbox.SyncReport(
+        added=tuple(line for r in reports for line in r.added),
+        updated=tuple(line for r in reports for line in r.updated),
+        cancelled=tuple(line for r in reports for line in r.cancelled),
+        kept_sent=tuple(line for r in reports for line in r.kept_sent),
+        clashes=tuple(line for r in reports for line in r.clashes),
+    )
+    sections = {"added": report.added, "updated": report.updated,
+                "cancelled": report.cancelled, "left alone": report.clashes}  # fmt: skip
+    for title, lines in sections.items():
+        for line in lines:
+            log.info("schedule sync, %s: %s", title, line)
+    return report
+
+
+class PostingLoop:
+    """The body of the "post" job: hold the lease, then send what is due."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        sender: Sender,
+        clock: Clock,
+        stop: threading.Event,
+        ttl: timedelta = DEFAULT_TTL,
+    ) -> None:
+        self._sessions = sessions
+        self._sender = sender
+        self._clock = clock
+        self._stop = stop
+        self._ttl = ttl
+        self.holding = False
+        self._told: bool | None = None  # what was last logged: poster (True) or standby
+
+    def hold_lease(self) -> bool:
+        """Take or renew the poster lease; logs when this daemon starts or stops posting."""
+        ours = acquire_lease(
+            self._sessions, name=POSTER, holder=self._sender.holder,
+            now=self._clock.now(), ttl=self._ttl,
+        )  # fmt: skip
+        self.holding = ours
+        if ours != self._told:
+            self._told = ours
+            if ours:
+                log.info("this daemon (%s) is now the poster", self._sender.holder)
+            else:
+                current = lease_info(self._sessions)
+                log.warning(
+                    "standby: %s holds the poster lease; taking over if it stops",
+                    current.holder if current else "another daemon",
+                )
+        return ours
+
+    def tick(self) -> list[SendOutcome]:
+        """Send every due post while the lease stays ours; what happened, in order."""
+        outcomes: list[SendOutcome] = []
+        while not self._stop.is_set() and self.hold_lease():
+            outcome = self._sender.send_next()
+            if outcome is None:
+                break
+            outcomes.append(outcome)
+        return outcomes
+
+    def release(self) -> None:
+        if self.holding:
+            release_lease(self._sessions, name=POSTER, holder=self._sender.holder)
+            self.holding = False
+
+
+def make_scheduler() -> BackgroundScheduler:
+    """A BackgroundScheduler with every default set explicitly, and an error listener."""
+    scheduler = BackgroundScheduler(
+        jobstores={"default": MemoryJobStore()},
+        executors={"default": ThreadPoolExecutor(max_workers=2)},
+        job_defaults=dict(JOB_DEFAULTS),
+        timezone=UTC,
+    )
+
+    def on_event(event: JobExecutionEvent) -> None:
+        if event.code == EVENT_JOB_ERROR:
+            log.error(
+                "job %r failed: %s", event.job_id, event.exception,
+                exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
+            )  # fmt: skip
+        else:
+            log.warning("job %r missed its run at %s", event.job_id, event.scheduled_run_time)
+
+    scheduler.add_listener(on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    return scheduler
+
+
+def run_daemon(
+    *,
+    sessions: sessionmaker[Session],
+    client: XClient,
+    clock: Clock,
+    holder: str,
+    schedule_paths: Sequence[Path],
+    stop: threading.Event,
+    drain: bool = False,
+    on_alert: Alert | None = None,
+    step: Callable[[str], None] | None = None,
+    bot_username: str | None = None,
+    post_every: float = POST_EVERY,
+    sync_every: float = SYNC_EVERY,
+    ttl: timedelta = DEFAULT_TTL,
+) -> None:
+    """Post due outbox posts until `stop` is set (or, with `drain`, until none is due).
+
+    `bot_username` (without @) is asked of X (`me`) when needed and not given.
+    """
+    sender = Sender(
+        sessions=sessions, client=client, clock=clock, holder=holder,
+        bot_username=bot_username, step=step, on_alert=on_alert,
+    )  # fmt: skip
+    loop = PostingLoop(sessions=sessions, sender=sender, clock=clock, stop=stop, ttl=ttl)
+    watcher = ScheduleWatcher(schedule_paths)
+
+    def sync() -> None:
+        if watcher.paths and watcher.changed():
+            try:
+                sync_schedule_files(sessions, watcher.paths, clock=clock, on_alert=on_alert)
+            except Exception:
+                watcher.forget()
+                raise
+
+    try:
+        sync()  # before the first post, so a start-up sees the files as they are
+        if drain:
+            _drain(loop)
+            return
+        scheduler = make_scheduler()
+        # APScheduler keeps the machine's time, whatever Clock the posting logic is given.
+        scheduler.add_job(loop.tick, "interval", seconds=post_every, id="post",
+                          next_run_time=datetime.now(UTC))  # fmt: skip
+        scheduler.add_job(sync, "interval", seconds=sync_every, id="sync")
+        scheduler.start()
+        log.info("tcbot run: posting as %s; stop with Ctrl-C", holder)
+        try:
+            stop.wait()
+        finally:
+            log.info("stopping: waiting for the post in flight")
+            scheduler.shutdown(wait=True)
+    finally:
+        loop.release()
+    log.info("tcbot run stopped")
+
+
+def _drain(loop: PostingLoop) -> None:
+    if not loop.hold_lease():
+        log.warning("another daemon holds the poster lease: nothing drained")
+        return
+    outcomes = loop.tick()
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
+    summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    log.info("drained: %s", summary or "nothing was due")
+
+
+def crash_hook_from_env(env: Mapping[str, str]) -> Callable[[str], None] | None:
+    """TCBOT_CRASH_AT="step:n" -> a step callback that SIGKILLs this process at the n-th
+    time the named step is passed (n defaults to 1); None when the variable is unset.
+
+    For crash-safety tests only: the process dies as in a power cut, with no clean-up.
+    Several points may be given, comma-separated; the first reached kills.
+    """
+    value = env.get(CRASH_ENV, "").strip()
+    if not value:
+        return None
+    targets: dict[str, int] = {}
+    for item in value.split(","):
+        name, _, count = item.strip().partition(":")
+        if not name or not (count or "1").isdigit() or int(count or "1") < 1:
+            raise ConfigError(
+                CRASH_ENV,
+                f"{CRASH_ENV}={value!r} is not a list of step:n",
+                f"write it as e.g. {CRASH_ENV}=sent_to_x:2, or unset it",
+            )
+        targets[name] = int(count or "1")
+    seen: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def step(name: str) -> None:
+        with lock:
+            seen[name] = seen.get(name, 0) + 1
+            if targets.get(name) == seen[name]:
+                log.warning("%s: killing this process at %s #%d", CRASH_ENV, name, seen[name])
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return step

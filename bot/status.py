@@ -1,0 +1,81 @@
+"""`tcbot status`: what ran, what is next, what went wrong, and what X cost this month.
+
+Reads only; built for a host who wants to know "is it working?" at a glance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.models import Lease, PostStatus
+from archive.usage import usage_between
+from bot import outbox
+from bot.chat_commands import when
+from bot.config import Settings
+from bot.outbox import post_label
+
+Echo = Callable[[str], None]
+NEXT_SHOWN = 5
+RECENT_SHOWN = 5
+PROBLEMS = (PostStatus.FAILED, PostStatus.MISSED)
+
+
+def month_start(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month(start: datetime) -> datetime:
+    return (start + timedelta(days=32)).replace(day=1)
+
+
+def show(session: Session, *, settings: Settings, now: datetime, echo: Echo) -> None:
+    """Print the whole status report."""
+    zone = settings.timezone
+    echo(f"tcbot status at {when(now, zone)}")
+    _poster(session, now=now, echo=echo)
+    rows = outbox.list_queue(session, now=now, include_finished=True)
+    upcoming = [
+        r for r in rows if r.status in (PostStatus.QUEUED, PostStatus.HELD, PostStatus.SENDING)
+    ]
+    sent = [r for r in rows if r.status is PostStatus.SENT]
+    problems = [r for r in rows if r.status in PROBLEMS]
+    echo("\nNext posts:" if upcoming else "\nNext posts: none queued")
+    for row in upcoming[:NEXT_SHOWN]:
+        echo(f"  #{row.id} {when(row.due_at, zone)} {row.chat_date} {post_label(row.kind, row.number)}"
+             f" ({row.status.value})")  # fmt: skip
+    if sent:
+        echo("\nRecently sent:")
+        for row in sent[-RECENT_SHOWN:]:
+            echo(
+                f"  #{row.id} {row.chat_date} {post_label(row.kind, row.number)} -> X id {row.x_id}"
+            )
+    echo("\nProblems:" if problems else "\nProblems: none")
+    for row in problems:
+        echo(f"  #{row.id} {row.chat_date} {post_label(row.kind, row.number)} {row.status.value}:"
+             f" {row.last_error or 'no details'}")  # fmt: skip
+    _usage(session, settings=settings, now=now, echo=echo)
+
+
+def _poster(session: Session, *, now: datetime, echo: Echo) -> None:
+    lease = session.scalar(select(Lease).where(Lease.name == "poster"))
+    if lease is None or lease.expires_at < now:
+        echo("Poster: no 'tcbot run' is running; start one to post on time.")
+    else:
+        echo(f"Poster: 'tcbot run' is running ({lease.holder}).")
+
+
+def _usage(session: Session, *, settings: Settings, now: datetime, echo: Echo) -> None:
+    start = month_start(now)
+    usage = usage_between(session, start, next_month(start))
+    cost = settings.prices.cost(
+        posts_read=usage.posts_read, users_read=usage.users_read, posts_created=usage.posts_created
+    )
+    echo(
+        f"\nX API since {start:%d %b %Y}: {usage.requests} requests, {usage.posts_read} posts"
+        f" read, {usage.users_read} profiles read, {usage.posts_created} posts created;"
+        f" about ${cost:.2f} at pay-per-use prices"
+    )
