@@ -186,6 +186,7 @@ def run(
     echo: Echo,
 ) -> None:
     from bot import daemon, lease, wiring
+    from bot.alerts import make_alert
 
     paths = [Path(f) for f in settings.schedule_files]
     with wiring.connect_x(settings, clock=clock, sessions=sessions) as client:
@@ -193,5 +194,5 @@ def run(
             sessions=sessions, client=client, clock=clock, holder=lease.make_holder(),
             schedule_paths=paths, stop=stop, drain=drain,
             step=daemon.crash_hook_from_env(os.environ), bot_username=settings.bot_username,
-            on_alert=lambda message: echo(f"ALERT: {message}"),
+            on_alert=make_alert(settings.alert_urls),
         )  # fmt: skip

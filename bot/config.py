@@ -54,6 +54,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("TCBOT_SEARCH_PAGE_LIMIT", "10", "most pages of 100 posts read per search (1-100)"),
     Setting("TCBOT_SANDBOX_STATE", "tcbot-sandbox.db", "the embedded sandbox's state file"),
+    Setting(
+        "TCBOT_ALERT_URLS",
+        None,
+        "where to send alerts: Apprise URLs, comma-separated",
+        secret=False,
+    ),
     Setting("TCBOT_PRICE_POST_READ", "0.005", "X's price in US$ per post read"),
     Setting("TCBOT_PRICE_USER_READ", "0.010", "X's price in US$ per user profile read"),
     Setting("TCBOT_PRICE_POST_CREATE", "0.015", "X's price in US$ per post created"),
@@ -106,6 +112,7 @@ class Settings:
     schedule_files: tuple[str, ...]
     search_page_limit: int
     sandbox_state: str
+    alert_urls: tuple[str, ...]
     prices: Prices
     log_level: str
 
@@ -135,6 +142,9 @@ class Settings:
                 "TCBOT_SEARCH_PAGE_LIMIT", get("TCBOT_SEARCH_PAGE_LIMIT"), 1, 100
             ),
             sandbox_state=_required("TCBOT_SANDBOX_STATE", get("TCBOT_SANDBOX_STATE")),
+            alert_urls=tuple(
+                u.strip() for u in (get("TCBOT_ALERT_URLS") or "").split(",") if u.strip()
+            ),
             prices=Prices(
                 post_read=_price("TCBOT_PRICE_POST_READ", get("TCBOT_PRICE_POST_READ")),
                 user_read=_price("TCBOT_PRICE_USER_READ", get("TCBOT_PRICE_USER_READ")),
@@ -154,6 +164,9 @@ class Settings:
             "TCBOT_SCHEDULE_FILES": ",".join(self.schedule_files),
             "TCBOT_SEARCH_PAGE_LIMIT": str(self.search_page_limit),
             "TCBOT_SANDBOX_STATE": self.sandbox_state,
+            "TCBOT_ALERT_URLS": f"{len(self.alert_urls)} set (hidden)"
+            if self.alert_urls
+            else "(not set)",
             "TCBOT_PRICE_POST_READ": f"{self.prices.post_read:.3f}",
             "TCBOT_PRICE_USER_READ": f"{self.prices.user_read:.3f}",
             "TCBOT_PRICE_POST_CREATE": f"{self.prices.post_create:.3f}",
