@@ -42,7 +42,7 @@ def show(session: Session, *, settings: Settings, now: datetime, echo: Echo) -> 
         r for r in rows if r.status in (PostStatus.QUEUED, PostStatus.HELD, PostStatus.SENDING)
     ]
     sent = [r for r in rows if r.status is PostStatus.SENT]
-    problems = [r for r in rows if r.status in PROBLEMS]
+    problems = [r for r in rows if r.status in PROBLEMS or (r.last_error and r in upcoming)]
     echo("\nNext posts:" if upcoming else "\nNext posts: none queued")
     for row in upcoming[:NEXT_SHOWN]:
         echo(f"  #{row.id} {when(row.due_at, zone)} {row.chat_date} {post_label(row.kind, row.number)}"
@@ -55,7 +55,8 @@ def show(session: Session, *, settings: Settings, now: datetime, echo: Echo) -> 
             )
     echo("\nProblems:" if problems else "\nProblems: none")
     for row in problems:
-        echo(f"  #{row.id} {row.chat_date} {post_label(row.kind, row.number)} {row.status.value}:"
+        state = "waiting to retry" if row in upcoming else row.status.value
+        echo(f"  #{row.id} {row.chat_date} {post_label(row.kind, row.number)} {state}:"
              f" {row.last_error or 'no details'}")  # fmt: skip
     _usage(session, settings=settings, now=now, echo=echo)
 

@@ -145,3 +145,33 @@ def test_cli_run_stops_cleanly_on_sigterm_and_releases_the_lease(host_folder: Pa
         check=False,
     )
     assert "Poster: no 'tcbot run' is running" in code.stdout
+
+
+def test_cli_status_shows_missed_posts_and_posts_waiting_after_an_error(
+    capsys: pytest.CaptureFixture[str], host_folder: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from archive.db import make_engine, make_session_factory
+    from bot import outbox
+
+    run(capsys, "schedule", "sync")
+    sessions = make_session_factory(make_engine("sqlite:///tcbot.db"))
+    after_intro = datetime(2026, 12, 2, 20, 0, tzinfo=UTC) + timedelta(minutes=16)
+    with sessions.begin() as session:
+        missed = outbox.miss_overdue(session, now=after_intro)
+    assert missed  # the reminders and the intro are too late by then
+    with sessions.begin() as session:
+        claimed = outbox.claim_next(
+            session, holder="h", now=after_intro, claim_for=timedelta(minutes=2)
+        )
+        assert claimed is not None
+        outbox.record_retry(
+            session, claimed.id, error="authentication failed: X refused the keys",
+            not_before=after_intro + timedelta(minutes=5),
+        )  # fmt: skip
+    code, out, _ = run(capsys, "status")
+    assert code == 0
+    assert "2026-12-02 intro missed:" in out
+    label = outbox.post_label(claimed.kind, claimed.number)
+    assert f"#{claimed.id} 2026-12-02 {label} waiting to retry: authentication failed" in out
