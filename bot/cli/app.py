@@ -157,6 +157,16 @@ def db_upgrade(rt: Runtime) -> None:
     click.echo(f"Database is up to date (revision {revision}).")
 
 
+@cli.group("archive")
+def archive_group() -> None:
+    """Read, search and export what was said: chats, transcripts, imports."""
+
+
+@cli.group()
+def intros() -> None:
+    """Introductions on #TherapistsConnect: who said hello, and where they are."""
+
+
 @cli.group()
 def sandbox() -> None:
     """The sandbox X API: a stand-in for X on this computer, for rehearsals and tests."""
