@@ -39,3 +39,19 @@ class DatabaseError(TcbotError):
 
 class IngestError(TcbotError):
     """An X API page that is not shaped like one (no `data`, or an object without an id)."""
+
+
+class SearchError(TcbotError):
+    """A search that cannot be run as typed: nothing to look for, too long, a bad filter.
+
+    `query` is what the person typed (shown back to them, never run as syntax).
+    """
+
+    def __init__(self, what: str, fix: str = "", *, query: str = "") -> None:
+        self.query = query
+        super().__init__(
+            what,
+            fix
+            or 'search for words, "a phrase", this OR that, -word to leave out, or begin* '
+            "(at least 3 letters before *)",
+        )

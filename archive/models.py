@@ -299,3 +299,55 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(Text)
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- Chats: a hashtag, a host and a time window (archive/chats.py records them). ---
+
+
+class ChatOrigin(enum.Enum):
+    """Where a chat's record came from: the bot's outbox, or `tcbot archive chat add`."""
+
+    BOT = "bot"
+    MANUAL = "manual"
+
+
+class Chat(Base):
+    """A chat to read as a transcript: tweets with `hashtag` between `starts_at` and `ends_at`.
+
+    `host` is the host account's username (no @; empty while unknown). A chat the bot
+    ran (`origin` BOT) points at its outbox chat and lists its posts in `posts`; a
+    manual chat's questions are found in the archive when its transcript is built.
+    """
+
+    __tablename__ = "chats"
+    __table_args__ = (Index("ix_chats_starts_at", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hashtag: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    topic: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[ChatOrigin] = mapped_column(_string_enum(ChatOrigin, "chat_origin"))
+    outbox_chat_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_chats.id", ondelete="SET NULL"), unique=True
+    )
+
+    posts: Mapped[list[ChatPost]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=lambda: ChatPost.number
+    )
+
+
+class ChatPost(Base):
+    """One of the host's posts that shape a chat (intro, question n, closing) and its X id."""
+
+    __tablename__ = "chat_posts"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[PostKind] = mapped_column(
+        _string_enum(PostKind, "chat_post_kind"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tweet_id: Mapped[str] = mapped_column(Text)

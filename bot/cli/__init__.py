@@ -4,7 +4,11 @@ app.py holds the group, settings loading and error reporting; the other modules 
 commands to it by area.
 """
 
+from bot.cli import archive_chats as _archive_chats  # noqa: F401  (archive chats, transcripts)
+from bot.cli import archive_import as _archive_import  # noqa: F401  (archive import)
+from bot.cli import archive_search as _archive_search  # noqa: F401  (archive search, stats)
 from bot.cli import chats as _chats  # noqa: F401  (registers schedule, queue and run)
+from bot.cli import intros as _intros  # noqa: F401  (intros list)
 from bot.cli.app import cli, main
 
 __all__ = ["cli", "main"]

@@ -1,0 +1,247 @@
+"""Bulk ingest: many X API pages written at once, with `ingest_page`'s results.
+
+An import loads hundreds of thousands of tweets. `ingest_pages` flattens a batch of
+pages, reads what the database holds for their ids in a few queries, folds every
+copy into final rows in memory (archive/page_batch.py, the same rules as
+`ingest_page`) and writes each table with one `executemany` of plain tuples: no
+per-row SELECT, no ORM objects, no SQLAlchemy type processing per row (times and
+JSON are encoded here, the way the `UTCDateTime` and JSON column types store them).
+
+Loading the same pages again changes nothing. Every write is still an `INSERT ...
+ON CONFLICT` guarded by `fetched_at`, so a tracker writing the same tweets at the
+same time cannot be overwritten by an older copy. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import msgspec
+from sqlalchemy import Table, Text, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from archive.db import as_utc
+from archive.models import Tweet, TweetHashtag, TweetMention, TweetReference, User
+from archive.page_batch import BatchResult, KnownRecords, PageBatch, Record, batch_ids
+from archive.page_values import TWEET_COLUMNS, USER_COLUMNS, PageValues, flatten_page_values
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+_USER_WRITTEN = ("id", *USER_COLUMNS, "raw", "first_seen_at", "fetched_at", "updated_at")
+_TWEET_WRITTEN = ("id", *TWEET_COLUMNS, "raw", "fetched_at", "fetched_from", "updated_at")
+
+
+@dataclass(frozen=True, slots=True)
+class PageCopy:
+    """A flattened page, and where and when it was fetched (aware UTC)."""
+
+    values: PageValues
+    endpoint: str
+    fetched_at: datetime
+
+    @classmethod
+    def of(cls, page: Mapping[str, Any], *, endpoint: str, fetched_at: datetime) -> PageCopy:
+        """Flatten `page`; IngestError if it is not shaped like an X API page."""
+        return cls(flatten_page_values(page), endpoint, as_utc(fetched_at))
+
+
+def ingest_pages(
+    session: Session, pages: Sequence[PageCopy], *, known: KnownRecords | None = None
+) -> BatchResult:
+    """Store many pages' tweets, users, references, hashtags and mentions. Does not commit.
+
+    The result is what applying `ingest_page` to each page in order would have
+    counted, with each id once: tweets new to the archive, stored tweets a newer
+    copy replaced, users never seen before. `known` carries what earlier batches
+    of the same import wrote, so their rows are not read back (see KnownRecords).
+    """
+    known = known if known is not None else KnownRecords()
+    batch = fold_pages(session, pages, known=known)
+    encode = Encoder.for_dialect(session.get_bind().dialect.name)
+    connection = session.connection()
+    for sql, rows in rows_to_write(batch, encode):
+        connection.exec_driver_sql(sql, rows)
+    known.remember(batch)
+    result = batch.result()
+    log.debug(
+        "ingested %d pages: %d new tweets, %d updated, %d new users",
+        len(pages),
+        len(result.new_tweet_ids),
+        len(result.updated_tweet_ids),
+        len(result.new_user_ids),
+    )
+    return result
+
+
+def fold_pages(session: Session, pages: Sequence[PageCopy], *, known: KnownRecords) -> PageBatch:
+    """Fold pages onto what is stored (read from `known`, else the database); writes nothing.
+
+    `rows_to_write(batch, ...)` gives the statements to store the result; after they
+    are written, `known.remember(batch)`.
+    """
+    tweet_ids, user_ids = batch_ids(page.values for page in pages)
+    batch = PageBatch(
+        stored_tweets=_stored(session, Tweet, tweet_ids, known.tweets),
+        stored_users=_stored(session, User, user_ids, known.users),
+    )
+    for page in pages:
+        batch.add(page.values, endpoint=page.endpoint, fetched_at=page.fetched_at)
+    return batch
+
+
+@dataclass(frozen=True, slots=True)
+class Encoder:
+    """How values reach the driver: `?` or `%s`; times as SQLite text or aware datetimes;
+    raw JSON as UTF-8 bytes that SQLite is told are text, or as a str for PostgreSQL."""
+
+    mark: str
+    raw_mark: str
+    time: Callable[[datetime | None], Any]
+    raw: Callable[[bytes | None], Any]
+
+    @classmethod
+    def for_dialect(cls, name: str) -> Encoder:
+        if name == "sqlite":
+            return cls("?", "CAST(? AS TEXT)", sqlite_time, _same)
+        if name == "postgresql":
+            return cls("%s", "%s", _same, _text)
+        raise NotImplementedError(f"ingest supports SQLite and PostgreSQL, not {name}")
+
+
+def sqlite_time(value: datetime | None) -> str | None:
+    """What `UTCDateTime` stores on SQLite: naive UTC, `YYYY-MM-DD HH:MM:SS.ffffff`."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = as_utc(value)
+    return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
+
+
+def _same(value: T) -> T:
+    return value
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode()
+
+
+Statement = tuple[str, list[tuple[Any, ...]]]  # SQL and the rows to execute it with
+
+
+def rows_to_write(batch: PageBatch, encode: Encoder) -> list[Statement]:
+    """The statements that store a folded batch: users before tweets (a tweet's author
+    must exist), facts last; rows sorted by key, so B-trees mostly grow at their end."""
+    time = _memo(encode.time)  # a batch has few distinct fetched_at values
+    created, raw = encode.time, encode.raw
+    users = [
+        (key, *r.values, raw(r.raw), time(r.first_seen_at), time(r.fetched_at),
+         time(r.updated_at))
+        for key, r in sorted(batch.dirty_users())
+    ]  # fmt: skip
+    tweets = [
+        (key, v[0], v[1], created(v[2]), v[3], v[4], v[5], v[6], v[7], v[8], v[9],
+         raw(r.raw), time(r.fetched_at), r.fetched_from, time(r.updated_at))
+        for key, r in sorted(batch.dirty_tweets())
+        for v in (r.values,)
+    ]  # fmt: skip
+    statements: list[Statement] = [
+        (_upsert(User, _USER_WRITTEN, encode, keep=("first_seen_at",)), users),
+        (_upsert(Tweet, _TWEET_WRITTEN, encode, keep=()), tweets),
+        (_insert_or_ignore(TweetReference, encode.mark), sorted(batch.references)),
+        (_insert_or_ignore(TweetHashtag, encode.mark), sorted(batch.hashtags.values())),
+        (_insert_or_ignore(TweetMention, encode.mark), sorted(batch.mentions.values())),
+    ]
+    return [(sql, rows) for sql, rows in statements if rows]
+
+
+def _memo(convert: Callable[[datetime | None], Any]) -> Callable[[datetime | None], Any]:
+    known: dict[datetime | None, Any] = {}
+
+    def converted(value: datetime | None) -> Any:
+        found = known.get(value, known)
+        if found is known:
+            found = known[value] = convert(value)
+        return found
+
+    return converted
+
+
+def _upsert(
+    model: type[Any], columns: Sequence[str], encode: Encoder, *, keep: Sequence[str]
+) -> str:
+    """INSERT ... ON CONFLICT (id) DO UPDATE, applied only over an older or stub row."""
+    name = _table(model).name
+    updated = [column for column in columns if column != "id" and column not in keep]
+    marks = [encode.raw_mark if column == "raw" else encode.mark for column in columns]
+    return (
+        f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
+        f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in updated)}"
+        f" WHERE {name}.fetched_at IS NULL OR excluded.fetched_at > {name}.fetched_at"
+    )
+
+
+def _insert_or_ignore(model: type[Any], mark: str) -> str:
+    table = _table(model)
+    columns = [column.name for column in table.columns]
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)})"
+        f" VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
+    )
+
+
+def _stored(
+    session: Session, model: type[Any], ids: Iterable[str], known: Mapping[str, Record]
+) -> dict[str, Record]:
+    """What the database holds for `ids` (from `known` where it has them), as records."""
+    found = {key: known[key] for key in ids if key in known}
+    wanted = sorted(key for key in ids if key not in found)
+    table = _table(model)
+    tweets = model is Tweet
+    columns = TWEET_COLUMNS if tweets else USER_COLUMNS
+    query_columns = [
+        table.c.id,
+        *(table.c[name] for name in columns),
+        table.c.fetched_at,
+        table.c.fetched_from if tweets else table.c.fetched_at,
+        table.c.updated_at if tweets else table.c.first_seen_at,  # tweets have no first_seen_at
+        table.c.updated_at,
+    ]
+    width = len(columns)
+    if not wanted:
+        return found
+    query = select(*query_columns).where(_one_of(session, table.c.id, wanted))
+    for row in session.execute(query).all():
+        fetched_at, fetched_from, first_seen_at, updated_at = row[1 + width :]
+        found[row[0]] = Record(
+            tuple(row[1 : 1 + width]),
+            None,
+            fetched_at,
+            fetched_from if tweets else None,
+            first_seen_at,
+            updated_at,
+            stored=True,
+        )
+    return found
+
+
+def _one_of(session: Session, column: Any, ids: list[str]) -> Any:
+    """`column IN ids` as one bound value, whatever the number of ids: a JSON array
+    that SQLite's json_each unpacks, or a PostgreSQL text[] (a plain IN list of
+    10,000 ids costs more to build than to run)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(Text)))
+    listed = func.json_each(msgspec.json.encode(ids).decode()).table_valued("value")
+    return column.in_(select(listed.c.value))
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -1,0 +1,52 @@
+"""What `tcbot archive import` says: what was skipped, the totals, and when it failed.
+
+bot/cli/archive_import.py parses the arguments, draws the progress bar around
+`import_pages` and then calls `show`, which prints through `echo` (the summary) and
+`warn` (skipped lines) and raises TcbotError when nothing could be loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from archive.importer import ImportReport
+from bot.errors import TcbotError
+
+Echo = Callable[[str], None]
+LISTED = 20  # skipped lines shown one by one; the rest are counted
+
+
+def show(report: ImportReport, *, echo: Echo, warn: Echo) -> None:
+    """List skipped lines (through `warn`) and sum up (through `echo`); TcbotError when
+    lines were skipped and nothing at all could be loaded."""
+    for skipped in report.skipped[:LISTED]:
+        warn(f"Skipped {skipped}")
+    hidden = len(report.skipped) - LISTED
+    if hidden > 0:
+        warn(f"... and {_count(hidden, 'more line')} skipped")
+    if report.skipped and report.pages == 0:
+        raise TcbotError(
+            f"nothing was loaded: {_count(len(report.skipped), 'line')} skipped (listed above)",
+            "check that the files are X API pages, one per line, as twarc2 or tcbot writes them",
+        )
+    echo(summary(report))
+
+
+def summary(report: ImportReport) -> str:
+    """One line: files and pages read, what was new, what was skipped."""
+    head = f"{_count(report.files, 'file')}, {_count(report.pages, 'page')}"
+    found = [
+        _count(report.tweets_new, "new post"),
+        f"{report.tweets_updated:,} updated",
+        _count(report.users_new, "new person", "new people"),
+    ]
+    if not (report.tweets_new or report.tweets_updated or report.users_new):
+        found = ["nothing new"]
+    line = f"{head}: {', '.join(found)}"
+    if report.skipped:
+        line += f"; {_count(len(report.skipped), 'line')} skipped (listed above)"
+    return line
+
+
+def _count(number: int, singular: str, plural: str = "") -> str:
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
