@@ -48,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Session, aliased
 
+from archive.chat_labels import x_text
 from archive.db import as_utc
 from archive.errors import SearchError
 from archive.models import Tweet, TweetHashtag, User
@@ -68,7 +69,6 @@ Statement = Select[str, str | None, str | None, datetime | None, str, float]
 
 MAX_LIMIT = 1000
 RANK_WINDOW = 2000  # a search matching more ranks the newest this many (module docstring)
-_X_ESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,10 +302,3 @@ def _hit(row: Any, query: SearchQuery) -> Hit:
         highlights=highlight(written, query),
         rank=float(row.score),
     )
-
-
-def x_text(text: str) -> str:
-    """Post text as its author wrote it: X's `&lt;`, `&gt;` and `&amp;` undone."""
-    for escaped, plain in _X_ESCAPES:
-        text = text.replace(escaped, plain)
-    return text

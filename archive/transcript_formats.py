@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from archive.chat_rules import ChatTweet, Role
 from archive.transcripts import Entry, Transcript, walk
 
-__all__ = ["CSV_COLUMNS", "csv_id", "md_escape", "render_csv", "render_json", "render_markdown",
+__all__ = ["CSV_COLUMNS", "csv_cell", "csv_id", "md_escape", "render_csv", "render_json", "render_markdown",
            "transcript_json", "utc_text"]  # fmt: skip
 
 CSV_COLUMNS = (
@@ -205,8 +205,10 @@ def csv_id(tweet_id: str | None) -> str:
     return f'="{tweet_id}"' if tweet_id else ""
 
 
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
+def csv_cell(text: str | None) -> str:
+    """Text for a CSV cell; a leading =, +, - or @ is quoted so no spreadsheet runs it."""
+    value = text or ""
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def render_csv(transcript: Transcript) -> str:
@@ -221,8 +223,8 @@ def render_csv(transcript: Transcript) -> str:
         if placed.role is Role.ANSWER:
             parent = headings.get(placed.questions[0])
         writer.writerow([
-            csv_id(tweet.id), utc_text(tweet.created_at), _cell(tweet.username),
-            _cell(tweet.name), placed.role.value, ";".join(map(str, placed.questions)),
-            csv_id(parent), csv_id(tweet.replied_to), _cell(tweet.text), tweet.url,
+            csv_id(tweet.id), utc_text(tweet.created_at), csv_cell(tweet.username),
+            csv_cell(tweet.name), placed.role.value, ";".join(map(str, placed.questions)),
+            csv_id(parent), csv_id(tweet.replied_to), csv_cell(tweet.text), tweet.url,
         ])  # fmt: skip
     return out.getvalue()

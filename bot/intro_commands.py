@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.intro_queries import IntroRow, list_intros
+from archive.transcript_formats import csv_cell, csv_id
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import TcbotError
@@ -38,7 +39,6 @@ CSV_COLUMNS = (
 _SPAN = re.compile(r"(\d{1,4})\s*([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _HASHTAG = re.compile(r"#?\w+")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TABLE_WIDTHS = {"name": 20, "role": 28, "place": 22, "text": 60}
 
 
@@ -180,16 +180,6 @@ def render_json(
     return json.dumps(document, ensure_ascii=False, indent=2)
 
 
-def csv_id(tweet_id: str) -> str:
-    """An X id as a cell every spreadsheet keeps as text: ="1868001234567890123"."""
-    return f'="{tweet_id}"'
-
-
-def _cell(text: str | None) -> str:
-    value = text or ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def render_csv(rows: Sequence[IntroRow], *, zone: ZoneInfo) -> str:
     """A header and one row per introduction (see the module docstring for the id cells)."""
     out = io.StringIO()
@@ -198,6 +188,6 @@ def render_csv(rows: Sequence[IntroRow], *, zone: ZoneInfo) -> str:
     for r in rows:
         writer.writerow([
             csv_id(r.tweet_id), utc_text(r.created_at), local_text(r.created_at, zone),
-            _cell(r.username), _cell(r.name), _cell(r.role), _cell(r.place), _cell(r.text), r.link,
+            csv_cell(r.username), csv_cell(r.name), csv_cell(r.role), csv_cell(r.place), csv_cell(r.text), r.link,
         ])  # fmt: skip
     return out.getvalue()
