@@ -10,10 +10,11 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 import archive.db
 
@@ -110,3 +111,30 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session on the upgraded database; whatever the test left uncommitted is rolled back."""
     with archive.db.make_session_factory(engine)() as session:
         yield session
+
+
+@pytest.fixture
+def dispose_cli_databases(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every database the CLI opens during a test (PostgreSQL counts connections)."""
+    from bot import wiring
+
+    opened: list[sessionmaker[Session]] = []
+    open_database = wiring.open_database
+
+    def tracked(settings: Any) -> sessionmaker[Session]:
+        opened.append(open_database(settings))
+        return opened[-1]
+
+    monkeypatch.setattr(wiring, "open_database", tracked)
+    yield
+    for sessions in opened:
+        sessions.kw["bind"].dispose()
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A fresh, upgraded SQLite archive in tmp_path (modules may define their own)."""
+    engine = archive.db.make_engine(f"sqlite:///{tmp_path / 'tcbot.db'}")
+    archive.db.upgrade(engine)
+    yield archive.db.make_session_factory(engine)
+    engine.dispose()

@@ -10,11 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from archive.db import make_engine, make_session_factory, upgrade
-from bot import wiring
-from bot.config import Settings
 from tests.test_chats import (
     THREAD,
     bot_thread,
@@ -29,7 +27,9 @@ ADD = ("archive", "chat", "add", "--hashtag", "#TraineeTalk", "--host", "Trainee
 
 
 @pytest.fixture
-def folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> Iterator[Path]:
+def folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str, dispose_cli_databases: None
+) -> Iterator[Path]:
     """An organiser's folder with no .env, TCBOT_DATABASE_URL naming this test's database.
 
     The engines the commands open are closed afterwards (a PostgreSQL connection left
@@ -38,17 +38,7 @@ def folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> Iter
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TCBOT_DATABASE_URL", db_url)
     monkeypatch.setenv("TCBOT_LOG_LEVEL", "WARNING")
-    opened: list[sessionmaker[Session]] = []
-    open_database = wiring.open_database
-
-    def tracked(settings: Settings) -> sessionmaker[Session]:
-        opened.append(open_database(settings))
-        return opened[-1]
-
-    monkeypatch.setattr(wiring, "open_database", tracked)
     yield tmp_path
-    for sessions in opened:
-        sessions.kw["bind"].dispose()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive.db import make_engine, make_session_factory, upgrade
+from archive.db import make_session_factory
 from archive.models import OutboxPost, PostStatus
 from bot import outbox
 from bot.clock import FakeClock, SystemClock
@@ -48,14 +48,6 @@ BOT = "TraineeTalkBot"
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START - timedelta(days=2))
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'tcbot.db'}")
-    upgrade(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def queue(sessions: sessionmaker[Session], now: datetime, **options: Any) -> list[OutboxPost]:

@@ -31,6 +31,7 @@ from archive.db import (
 )
 from archive.errors import DatabaseError
 from archive.models import PollCursor
+from archive.search_index import include_name
 
 ARCHIVE_TABLES = {
     "users",
@@ -156,23 +157,10 @@ def test_upgrade_two_processes_starting_together_both_succeed(db_url: str) -> No
             engine.dispose()
 
 
-def _modelled(obj: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:
-    """The search index (0003_search) lives outside the models on purpose: skip it."""
-    return not (name or "").startswith(
-        (
-            "tweets_fts",
-            "search_vector",
-            "ix_tweets_search",
-            "ix_users_username_nocase",
-            "ix_users_username_lower",
-        )
-    )
-
-
 def test_migrations_match_models(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_object": _modelled}
+            connection, opts={"compare_type": True, "include_name": include_name}
         )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []

@@ -9,12 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
 from archive.importer import ImportReport, SkippedLine
-from bot import wiring
 from bot.cli.archive_import import progress_bar
-from bot.config import Settings
 from bot.import_commands import summary
 from tests.test_cli import assert_user_error, run
 from tests.test_importer import twarc_file, write
@@ -28,22 +25,14 @@ def messages(err: str) -> list[str]:
 
 
 @pytest.fixture
-def folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> Iterator[Path]:
+def folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str, dispose_cli_databases: None
+) -> Iterator[Path]:
     """An organiser's folder with no .env, the archive at `db_url`; the engines the
     commands open are closed afterwards (PostgreSQL warns about one left to the GC)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TCBOT_DATABASE_URL", db_url)
-    opened: list[sessionmaker[Session]] = []
-    open_database = wiring.open_database
-
-    def tracked(settings: Settings) -> sessionmaker[Session]:
-        opened.append(open_database(settings))
-        return opened[-1]
-
-    monkeypatch.setattr(wiring, "open_database", tracked)
     yield tmp_path
-    for sessions in opened:
-        sessions.kw["bind"].dispose()
 
 
 def test_cli_archive_import_loads_files_and_sums_up(

@@ -20,14 +20,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import make_session_factory
 from archive.ingest import ingest_page
 from archive.intro_queries import IntroRow
-from bot import wiring
 from bot.clock import FakeClock
-from bot.config import Settings
 from bot.errors import TcbotError
 from bot.intro_commands import (
     CSV_COLUMNS,
@@ -66,7 +63,11 @@ def _tweets() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 @pytest.fixture
 def archive_url(
-    db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    db_url: str,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    dispose_cli_databases: None,
 ) -> Iterator[str]:
     """An archive with two introductions (1 and 10 days old) and an event notice."""
     tweets, users = _tweets()
@@ -77,17 +78,7 @@ def archive_url(
     monkeypatch.setenv("TCBOT_DATABASE_URL", db_url)
     monkeypatch.setenv("TCBOT_LOG_LEVEL", "WARNING")
     monkeypatch.setattr("bot.cli.app.SystemClock", lambda: FakeClock(NOW))
-    opened: list[sessionmaker[Session]] = []
-    open_database = wiring.open_database
-
-    def tracked(settings: Settings) -> sessionmaker[Session]:
-        opened.append(open_database(settings))
-        return opened[-1]
-
-    monkeypatch.setattr(wiring, "open_database", tracked)
     yield db_url
-    for sessions in opened:
-        sessions.kw["bind"].dispose()
 
 
 def test_cli_intros_list_table_shows_the_last_week_by_default(

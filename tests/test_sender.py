@@ -6,15 +6,12 @@ import random
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive.db import make_engine, make_session_factory, upgrade
 from archive.models import OutboxPost, PostKind, PostStatus
 from bot import outbox
 from bot.clock import FakeClock
@@ -37,14 +34,6 @@ HOLDER = f"{socket.gethostname()}:{1}:sender"
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START - timedelta(minutes=5))
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'tcbot.db'}")
-    upgrade(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

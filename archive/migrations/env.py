@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 import archive.models  # noqa: F401  (registers every table on Base.metadata)
 from archive.db import Base, make_engine
+from archive.search_index import include_name
 
 
 def _database_url() -> str:
@@ -37,6 +38,7 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,  # autogenerate leaves the search index alone
     )
     with context.begin_transaction():
         context.run_migrations()
