@@ -183,6 +183,42 @@ class ApiUsage(Base):
     users_read: Mapped[int] = mapped_column(Integer, default=0)
     posts_created: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    purpose: Mapped[str | None] = mapped_column(Text)  # "chat:12", "hashtag:#x", "sweep", ...
+
+
+# --- What the scheduled tracker keeps (bot/tracker.py drives it). ---
+
+
+class CollectionGap(Base):
+    """Time a hashtag's polling could not cover: its cursor had fallen out of X's 7-day window."""
+
+    __tablename__ = "collection_gaps"
+    __table_args__ = (Index("ix_collection_gaps_starts_at", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hashtag: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TrackerMark(Base):
+    """A one-off tracker job that is done (a chat's late sweep), by name."""
+
+    __tablename__ = "tracker_marks"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RootLookup(Base):
+    """A post the search left out (a conversation root, a replied-to post), looked up once."""
+
+    __tablename__ = "root_lookups"
+
+    tweet_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    looked_up_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    found: Mapped[bool]
 
 
 # --- The outbox: what the bot will post, and what it did post (bot/outbox.py drives it). ---
