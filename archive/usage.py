@@ -39,6 +39,7 @@ def record_api_call(
     users_read: int,
     posts_created: int,
     error: str | None,
+    purpose: str | None = None,
 ) -> None:
     """Count one request; `status` is None when no response came back. Does not commit."""
     session.add(
@@ -51,6 +52,7 @@ def record_api_call(
             users_read=users_read,
             posts_created=posts_created,
             error=error,
+            purpose=purpose,
         )
     )
     session.flush()

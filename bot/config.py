@@ -63,6 +63,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TCBOT_PRICE_POST_READ", "0.005", "X's price in US$ per post read"),
     Setting("TCBOT_PRICE_USER_READ", "0.010", "X's price in US$ per user profile read"),
     Setting("TCBOT_PRICE_POST_CREATE", "0.015", "X's price in US$ per post created"),
+    Setting(
+        "TCBOT_CHAT_POLL_SECONDS", "30", "during a chat, seconds between polls of its hashtag"
+    ),
+    Setting("TCBOT_POLL_MINUTES", "15", "outside chats, minutes between polls of each hashtag"),
+    Setting(
+        "TCBOT_LATE_SWEEP_HOURS",
+        "1,24",
+        "hours after a chat's window when late replies are collected, comma-separated",
+    ),
+    Setting(
+        "TCBOT_SWEEP_DAYS", "30", "days over which the daily sweep re-checks the whole archive"
+    ),
     Setting("TCBOT_LOG_LEVEL", "INFO", "how much to log: DEBUG, INFO, WARNING or ERROR"),
 )
 CREDENTIAL_NAMES = tuple(s.name for s in SETTINGS if s.secret)
@@ -114,6 +126,10 @@ class Settings:
     sandbox_state: str
     alert_urls: tuple[str, ...]
     prices: Prices
+    chat_poll_seconds: int
+    poll_minutes: int
+    late_sweep_hours: tuple[float, ...]
+    sweep_days: int
     log_level: str
 
     @property
@@ -150,6 +166,12 @@ class Settings:
                 user_read=_price("TCBOT_PRICE_USER_READ", get("TCBOT_PRICE_USER_READ")),
                 post_create=_price("TCBOT_PRICE_POST_CREATE", get("TCBOT_PRICE_POST_CREATE")),
             ),
+            chat_poll_seconds=_int(
+                "TCBOT_CHAT_POLL_SECONDS", get("TCBOT_CHAT_POLL_SECONDS"), 10, 3600
+            ),
+            poll_minutes=_int("TCBOT_POLL_MINUTES", get("TCBOT_POLL_MINUTES"), 1, 1440),
+            late_sweep_hours=_hours("TCBOT_LATE_SWEEP_HOURS", get("TCBOT_LATE_SWEEP_HOURS")),
+            sweep_days=_int("TCBOT_SWEEP_DAYS", get("TCBOT_SWEEP_DAYS"), 1, 365),
             log_level=_choice("TCBOT_LOG_LEVEL", get("TCBOT_LOG_LEVEL"), LOG_LEVELS),
         )
 
@@ -170,6 +192,10 @@ class Settings:
             "TCBOT_PRICE_POST_READ": f"{self.prices.post_read:.3f}",
             "TCBOT_PRICE_USER_READ": f"{self.prices.user_read:.3f}",
             "TCBOT_PRICE_POST_CREATE": f"{self.prices.post_create:.3f}",
+            "TCBOT_CHAT_POLL_SECONDS": str(self.chat_poll_seconds),
+            "TCBOT_POLL_MINUTES": str(self.poll_minutes),
+            "TCBOT_LATE_SWEEP_HOURS": ",".join(f"{h:g}" for h in self.late_sweep_hours),
+            "TCBOT_SWEEP_DAYS": str(self.sweep_days),
             "TCBOT_LOG_LEVEL": self.log_level,
         }
         secret_note = "(not set: sandbox)" if self.credentials is None else "(set, hidden)"
@@ -305,6 +331,23 @@ def _int(name: str, value: str | None, low: int, high: int) -> int:
             f"fix {name} in .env",
         )
     return number
+
+
+def _hours(name: str, value: str | None) -> tuple[float, ...]:
+    """ "1,24" -> (1.0, 24.0): late-sweep times in hours, each from 0 to 144 (6 days:
+    a later sweep would find its replies gone from X's 7-day search window)."""
+    items = [item.strip() for item in _required(name, value).split(",") if item.strip()]
+    try:
+        hours = tuple(sorted(float(item) for item in items))
+    except ValueError:
+        hours = (-1.0,)
+    if any(not 0 <= h <= 144 for h in hours):
+        raise ConfigError(
+            name,
+            f"{name}={value!r} is not a list of hours from 0 to 144",
+            f"write it like {name}=1,24 in .env",
+        )
+    return hours
 
 
 def _price(name: str, value: str | None) -> float:

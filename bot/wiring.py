@@ -69,6 +69,7 @@ def usage_recorder(sessions: sessionmaker[Session]) -> Callable[[ApiCall], None]
                 users_read=call.users_read,
                 posts_created=call.posts_created,
                 error=call.error,
+                purpose=call.purpose,
             )
 
     return record

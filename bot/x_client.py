@@ -49,7 +49,7 @@ from bot.x_answers import (
     parse_json,
     translate_http_error,
 )
-from bot.x_usage import ApiCall, api_call_from_response, failed_call, with_error
+from bot.x_usage import ApiCall, api_call_from_response, failed_call, with_error, with_purpose
 
 __all__ = [
     "EXPANSIONS",
@@ -438,7 +438,7 @@ class TweepyXClient:
         if self._on_call is None:
             return
         try:
-            self._on_call(call)
+            self._on_call(with_purpose(call))
         except Exception:  # the post's result matters more than its log line
             log.warning(
                 "Could not record %s %s in the usage log", call.method, call.endpoint, exc_info=True

@@ -6,7 +6,10 @@ request becomes one `ApiCall` with those counts; bot/wiring.py stores them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +33,30 @@ class ApiCall:
     rate_limit_remaining: int | None
     rate_limit_reset: datetime | None
     error: str | None
+    purpose: str | None = None  # what the request was for, see `usage_purpose`
+
+
+_PURPOSE: ContextVar[str | None] = ContextVar("tcbot_usage_purpose", default=None)
+
+
+@contextmanager
+def usage_purpose(purpose: str) -> Iterator[None]:
+    """Label every X request made inside the block (in this thread) with `purpose`.
+
+    The usage log keeps it, so costs can be reported per chat ("chat:12"), per
+    hashtag poll ("hashtag:#traineetalk"), for the sweep ("sweep") and so on.
+    """
+    token = _PURPOSE.set(purpose)
+    try:
+        yield
+    finally:
+        _PURPOSE.reset(token)
+
+
+def with_purpose(call: ApiCall) -> ApiCall:
+    """`call` labelled with the purpose in force now (unchanged outside any block)."""
+    purpose = _PURPOSE.get()
+    return call if purpose is None else replace(call, purpose=purpose)
 
 
 def route_template(path: str) -> str:
@@ -82,7 +109,4 @@ def failed_call(at: datetime, method: str, route: str, exc: Exception) -> ApiCal
 
 
 def with_error(call: ApiCall, error: str) -> ApiCall:
-    return ApiCall(
-        call.at, call.method, call.endpoint, call.status, 0, 0, 0,
-        call.rate_limit_remaining, call.rate_limit_reset, error,
-    )  # fmt: skip
+    return replace(call, posts_read=0, users_read=0, posts_created=0, error=error)
