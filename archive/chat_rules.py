@@ -48,7 +48,8 @@ __all__ = [
 class ChatTweet:
     """A tweet as a transcript sees it: `text` already unescaped (chat_labels.x_text),
     `hashtags` lower-cased without '#' (the archive loader fills in only the chat's own),
-    `replied_to`/`quoted`/`retweeted` the ids it refers to, `links` the web links it shares."""
+    `replied_to`/`quoted`/`retweeted` the ids it refers to, `links` the web links it shares.
+    `protected` means hidden: the author is protected or suspended (archive/visibility.py)."""
 
     id: str
     author_id: str | None

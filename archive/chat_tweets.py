@@ -36,6 +36,7 @@ from archive.models import (
     User,
 )
 from archive.transcripts import ChatFrame, Gap, Transcript, build_transcript
+from archive.visibility import hidden
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def window_tweets(
     replied, quoted, retweeted = (aliased(TweetReference) for _ in range(3))
     tagged = aliased(TweetHashtag)
     columns = (
-        Tweet.id, Tweet.author_id, User.username, User.name, User.protected, Tweet.text,
+        Tweet.id, Tweet.author_id, User.username, User.name, hidden(User), Tweet.text,
         type_coerce(Tweet.created_at, Text), Tweet.conversation_id,  # see _utc
         replied.referenced_id, quoted.referenced_id, retweeted.referenced_id, tagged.tag,
     )  # fmt: skip
@@ -157,10 +158,10 @@ def window_tweets(
 
 
 def _chat_tweet(row: Any, tags: frozenset[str]) -> ChatTweet:
-    tweet_id, author_id, username, name, protected, text, created_at, conversation, *refs = row
+    tweet_id, author_id, username, name, hidden, text, created_at, conversation, *refs = row
     reply, quote, retweet, has_tag = refs
     return ChatTweet(
-        tweet_id, author_id, username or "", name or "", bool(protected), x_text(text),
+        tweet_id, author_id, username or "", name or "", bool(hidden), x_text(text),
         _utc(created_at), conversation, reply, quote, retweet, tags if has_tag else _NO_TAGS,
     )  # fmt: skip
 

@@ -10,8 +10,8 @@ page per line, plus a `__tcbot` key in the manner of twarc's `__twarc`:
 `page_line` writes one such line for a page as fetched; `export_pages` writes the
 whole archive that way (tweets grouped by the request they came from, their
 authors' profiles in `includes.users`), so another tcbot can import it and get the
-same tweets, fetched at the same times. Tweets of protected accounts are left out
-unless asked for (X's policy: they are not public).
+same tweets, fetched at the same times. Tweets of protected or suspended accounts
+are left out unless asked for (X's policy: they are not public; archive/visibility.py).
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from datetime import datetime
 from typing import IO, Any
 
 import msgspec
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.db import as_utc
 from archive.models import Tweet, User
+from archive.visibility import shown
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def _groups(
         .order_by(Tweet.fetched_at, Tweet.fetched_from, Tweet.id)
     )
     if not include_protected:
-        query = query.where(or_(User.protected.is_(None), User.protected.is_(False)))
+        query = query.where(shown(User))
     key: tuple[str, datetime] | None = None
     rows: list[Row] = []
     for fetched_from, fetched_at, tweet, author in session.execute(

@@ -9,7 +9,9 @@ nothing. The rules:
   fields it carries replace the stored ones, fields it lacks keep their stored
   values, and `raw` becomes the newer object; an older or same-age copy is ignored;
 - `updated_at` moves (to the copy's `fetched_at`) only when a stored column changes;
-- references, hashtags and mentions are facts that never change: insert or ignore.
+- references, hashtags and mentions are facts that never change: insert or ignore;
+- posts and profiles of people who asked to be forgotten are dropped before
+  anything is written (archive/forgotten.py), and counted as skipped.
 
 The caller owns the transaction: nothing here commits, so a poller can advance
 its cursor in the same transaction as the rows it covers (STYLE rule 13).
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from archive.db import as_utc
 from archive.flatten import FlatPage, flatten_page
+from archive.forgotten import load_forgotten, without_forgotten
 from archive.models import Tweet, TweetHashtag, TweetMention, TweetReference, User
 
 log = logging.getLogger(__name__)
@@ -51,11 +54,13 @@ USER_KEPT_IF_ABSENT = ("username", "name", "protected", "description")
 @dataclass(frozen=True, slots=True)
 class IngestResult:
     """What a page added: tweets new to the archive, tweets a newer copy updated,
-    and the ids of users the archive had never seen (in page order)."""
+    and the ids of users the archive had never seen (in page order); and the
+    tweets skipped because their author asked to be forgotten."""
 
     new_tweets: int
     updated_tweets: int
     new_user_ids: tuple[str, ...]
+    skipped_tweets: int = 0
 
 
 def ingest_page(
@@ -68,21 +73,24 @@ def ingest_page(
     is not shaped like one, before writing anything. Does not commit.
     """
     fetched_at = as_utc(fetched_at)
-    flat = flatten_page(page)
+    flat, skipped = without_forgotten(flatten_page(page), load_forgotten(session))
     new_user_ids = _write_users(session, flat, fetched_at=fetched_at)
     new, updated = _write_tweets(session, flat, endpoint=endpoint, fetched_at=fetched_at)
     _insert_or_ignore(session, _table(TweetReference), flat.references)
     _insert_or_ignore(session, _table(TweetHashtag), flat.hashtags)
     _insert_or_ignore(session, _table(TweetMention), flat.mentions)
     log.info(
-        "ingested %d tweets from %s: %d new, %d updated, %d new users",
+        "ingested %d tweets from %s: %d new, %d updated, %d new users, %d skipped (forgotten)",
         len(flat.tweets),
         endpoint,
         new,
         updated,
         len(new_user_ids),
+        skipped,
     )
-    return IngestResult(new_tweets=new, updated_tweets=updated, new_user_ids=new_user_ids)
+    return IngestResult(
+        new_tweets=new, updated_tweets=updated, new_user_ids=new_user_ids, skipped_tweets=skipped
+    )
 
 
 def _write_users(session: Session, flat: FlatPage, *, fetched_at: datetime) -> tuple[str, ...]:

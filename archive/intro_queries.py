@@ -3,8 +3,9 @@
 Nothing is stored: each call reads the hashtag's tweets since a time and runs
 `archive.intros.classify_intro` on them, so improving the classifier improves
 every past list at once and no migration is needed. Retweets (by reference or by
-"RT @" text) and tweets of protected accounts are never listed (X's policy:
-protected posts stay in the database but out of every export).
+"RT @" text) and tweets of hidden accounts (protected or suspended,
+archive/visibility.py) are never listed (X's policy: such posts stay in the
+database but out of every export).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from archive.db import as_utc
 from archive.intros import IntroVerdict, classify_intro
 from archive.models import ReferenceKind, Tweet, TweetHashtag, TweetReference, User
+from archive.visibility import shown
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ def list_intros(session: Session, hashtag: str, since: datetime | None = None) -
     """Introductions among `hashtag`'s archived tweets created at or after `since`, newest first.
 
     `hashtag` may be written with or without '#', in any case. Retweets and
-    tweets of protected accounts are left out.
+    tweets of protected or suspended accounts are left out.
     """
     rows = [
         _row(tweet, author, verdict)
@@ -79,7 +81,7 @@ def _candidates(
         .join(TweetHashtag, TweetHashtag.tweet_id == Tweet.id)
         .outerjoin(User, User.id == Tweet.author_id)
         .where(TweetHashtag.tag == tag, ~retweet)
-        .where(or_(User.protected.is_(None), User.protected.is_(False)))
+        .where(shown(User))
     )
     if since is not None:
         query = query.where(Tweet.created_at >= as_utc(since))

@@ -63,7 +63,9 @@ class User(Base):
 
     A tweet's author that the page carried no profile for is stored as a stub
     (only `id`, `fetched_at` and `raw` empty) so the tweet's foreign key holds;
-    a later page with the profile fills it in.
+    a later page with the profile fills it in. An account that is `protected` (as
+    X says, or as the sweep found) or `suspended` (only the sweep finds that) is
+    hidden wherever tweets are shown (archive/visibility.py); its rows stay.
     """
 
     __tablename__ = "users"
@@ -72,6 +74,7 @@ class User(Base):
     username: Mapped[str | None] = mapped_column(Text, index=True)
     name: Mapped[str | None] = mapped_column(Text)
     protected: Mapped[bool | None]
+    suspended: Mapped[bool | None]  # set by the sweep (archive/compliance.py); X never sends it
     description: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[dict[str, Any] | None] = mapped_column(RawJSON)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -85,7 +88,8 @@ class Tweet(Base):
     `fetched_at`/`fetched_from` say which copy is stored (the newest one);
     `updated_at` is when a stored column last changed (a metric, say). Deleting a
     tweet deletes its references, hashtags and mentions; deleting a user whose
-    tweets are still archived is refused (forget the tweets first).
+    tweets are still archived is refused (forget the tweets first). `checked_at` is
+    when the sweep last asked X whether the post still exists (bot/sweep.py).
     """
 
     __tablename__ = "tweets"
@@ -105,6 +109,7 @@ class Tweet(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     fetched_from: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # by the sweep
 
     author: Mapped[User | None] = relationship()
     references: Mapped[list[TweetReference]] = relationship(
@@ -184,6 +189,23 @@ class ApiUsage(Base):
     posts_created: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     purpose: Mapped[str | None] = mapped_column(Text)  # "chat:12", "hashtag:#x", "sweep", ...
+
+
+class ForgottenUser(Base):
+    """A person who asked to be forgotten: their posts and profile are never archived again.
+
+    One row per account the archive knew under that username (`user_id`, which
+    survives a change of username), or one with `user_id` None when it knew none.
+    `username_key` is the username lower-cased, without '@'. Ingest and imports
+    drop such a person's posts (archive/forgotten.py); nothing else is keyed on it.
+    """
+
+    __tablename__ = "forgotten_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username_key: Mapped[str] = mapped_column(Text, index=True)
+    user_id: Mapped[str | None] = mapped_column(Text, index=True)
+    forgotten_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # --- What the scheduled tracker keeps (bot/tracker.py drives it). ---

@@ -10,14 +10,14 @@ them. Ranking costs time for every row ranked, and in an archive of a million
 tweets a common word matches tens of thousands; walking matches newest first is
 nearly free, so the window keeps every search fast (more words, or since/until,
 reach further back). Filters apply during that walk, so the window holds tweets
-that pass them. On SQLite, --from, --hashtag and leaving protected accounts out
+that pass them. On SQLite, --from, --hashtag and leaving hidden accounts out
 are FTS5 terms (search_index's `meta` column), so they narrow the walk itself; only
 since/until look at the tweets table, and only the hits shown are joined to it.
 
 What a person typed is parsed by archive/search_query.py, never run as FTS or
 tsquery syntax, and every value reaches the database as a bound parameter. Tweets
-of protected accounts are left out unless asked for (X's policy for anything shown
-outside X).
+of protected or suspended accounts are left out unless asked for (X's policy for
+anything shown outside X; archive/visibility.py).
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    or_,
     select,
     table,
 )
@@ -62,6 +61,7 @@ from archive.search_index import (
 )
 from archive.search_query import SearchQuery, Span, fts5_match, highlight, mark, parse_query
 from archive.search_query import tsquery as tsquery_text
+from archive.visibility import shown
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class Filters:
         """Conditions as joins (PostgreSQL): protected, since, until, --from, --hashtag."""
         found = self.time_clauses(tweet)
         if not self.include_protected:
-            found.append(or_(user.protected.is_(None), user.protected.is_(False)))
+            found.append(shown(user))
         if self.from_user is not None:
             found.append(func.lower(user.username) == self.from_user)
         if self.hashtag is not None:

@@ -11,8 +11,8 @@ Two views, counted the way the transcripts count (archive/transcripts.py):
 A tweet is a post that is not a retweet (retweets are counted on their own);
 participants are the people who posted; a newcomer is a participant with no
 archived tweet (of any kind) from before the chat or week; the others are
-returning. Tweets of protected accounts are left out unless asked for, as in
-every transcript. The counting itself (`count_week`) is pure.
+returning. Tweets of protected or suspended accounts are left out unless asked
+for, as in every transcript. The counting itself (`count_week`) is pure.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from archive.chat_tweets import load_transcript
 from archive.db import as_utc
 from archive.models import Chat, ReferenceKind, Tweet, TweetHashtag, TweetReference, User
+from archive.visibility import shown
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ def _hashtag_posts(
         .where(or_(has_tag, Tweet.conversation_id.in_(tagged_roots)))
     )
     if not include_protected:
-        query = query.where(or_(User.protected.is_(None), User.protected.is_(False)))
+        query = query.where(shown(User))
     return [
         Post(row.author_id, row.created_at, bool(row.retweet)) for row in session.execute(query)
     ]

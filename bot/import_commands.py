@@ -43,6 +43,9 @@ def summary(report: ImportReport) -> str:
     if not (report.tweets_new or report.tweets_updated or report.users_new):
         found = ["nothing new"]
     line = f"{head}: {', '.join(found)}"
+    if report.tweets_forgotten:
+        line += f"; {_count(report.tweets_forgotten, 'post')} left out (their authors asked"
+        line += " to be forgotten)"
     if report.skipped:
         line += f"; {_count(len(report.skipped), 'line')} skipped (listed above)"
     return line

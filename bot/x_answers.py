@@ -179,27 +179,51 @@ def classify_lookup_errors(payload: Any, requested: Sequence[str]) -> tuple[list
 
     Problem types are matched by suffix: both api.twitter.com and api.x.com prefixes
     occur. Errors about expansions (a quoted post deleted, say) are not about the
-    requested ids and are left to the archive.
+    requested ids and are left to the archive. An item whose detail says "suspended"
+    is withheld whatever its type: X answers a suspended account's user lookup with
+    "User has been suspended" typed resource-not-found, and a suspended author's post
+    is not gone, only hidden (see `suspended_lookup_ids`).
     """
     missing: list[str] = []
     withheld: list[str] = []
+    for post_id, problem_type, suspended in _lookup_errors(payload, requested):
+        if suspended or problem_type.endswith("/2/problems/not-authorized-for-resource"):
+            if post_id not in withheld:
+                withheld.append(post_id)
+        elif problem_type.endswith("/2/problems/resource-not-found") and post_id not in missing:
+            missing.append(post_id)
+    return missing, withheld
+
+
+def suspended_lookup_ids(payload: Any, requested: Sequence[str]) -> list[str]:
+    """Those of `requested` X withholds because their author is suspended.
+
+    X's documentation shows no lookup of a suspended author's post; its user lookup
+    says "User has been suspended: [...]". So an item about a requested post whose
+    detail mentions "suspended" counts; a plain "Authorization Error" (protected, or
+    a suspension X does not name) stays merely withheld, which hides it all the same.
+    """
+    found: list[str] = []
+    for post_id, _, suspended in _lookup_errors(payload, requested):
+        if suspended and post_id not in found:
+            found.append(post_id)
+    return found
+
+
+def _lookup_errors(payload: Any, requested: Sequence[str]) -> list[tuple[str, str, bool]]:
+    """(post id, problem type, says suspended) for each error item about a requested id."""
     wanted = set(requested)
     errors = payload.get("errors") if isinstance(payload, dict) else None
+    found: list[tuple[str, str, bool]] = []
     for item in errors if isinstance(errors, list) else []:
         if not isinstance(item, dict):
             continue
         post_id = str(item.get("resource_id") or item.get("value") or "")
-        problem_type = str(item.get("type", ""))
         if post_id not in wanted or item.get("parameter", "ids") != "ids":
             continue
-        if problem_type.endswith("/2/problems/resource-not-found") and post_id not in missing:
-            missing.append(post_id)
-        elif (
-            problem_type.endswith("/2/problems/not-authorized-for-resource")
-            and post_id not in withheld
-        ):
-            withheld.append(post_id)
-    return missing, withheld
+        suspended = "suspended" in str(item.get("detail") or "").lower()
+        found.append((post_id, str(item.get("type", "")), suspended))
+    return found
 
 
 def credentials_missing(names: Sequence[str], endpoint: str) -> XRejected:

@@ -14,8 +14,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+import archive.ingest
 from archive.db import alembic_config, make_engine, make_session_factory, upgrade
 from archive.errors import SearchError
+from archive.forgotten import NO_ONE
 from archive.ingest import ingest_page
 from archive.ingest_bulk import PageCopy, ingest_pages
 from archive.models import Tweet
@@ -368,7 +370,10 @@ def test_search_hashtag_filter_tells_underscores_apart(session: Session) -> None
     assert ids(search(session, "a", hashtag="#TRAINEETALK")) == ["831"]
 
 
-def test_search_migration_indexes_tweets_already_archived(db_url: str) -> None:
+def test_search_migration_indexes_tweets_already_archived(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(archive.ingest, "load_forgotten", lambda session: NO_ONE)  # no table yet
     engine = make_engine(db_url)
     try:
         with engine.begin() as connection:
@@ -386,7 +391,10 @@ def test_search_migration_indexes_tweets_already_archived(db_url: str) -> None:
         engine.dispose()
 
 
-def test_search_migration_downgrade_removes_the_index(engine: Engine) -> None:
+def test_search_migration_downgrade_removes_the_index(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(archive.ingest, "load_forgotten", lambda session: NO_ONE)  # no table yet
     with engine.begin() as connection:
         script = ScriptDirectory.from_config(alembic_config(connection))
         command.downgrade(

@@ -64,8 +64,8 @@ def chats(rt: Runtime) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of the screen.")  # fmt: skip
 @click.option("--include-protected", is_flag=True,
-              help="Also include tweets from protected accounts (left out by default: they are"
-              " not public, and X's rules ask that they are not republished).")  # fmt: skip
+              help="Also include tweets from protected or suspended accounts (left out by default:"
+              " they are not public, and X's rules ask that they are not republished).")  # fmt: skip
 @click.pass_obj
 def transcript(
     rt: Runtime, chat: str, fmt: str, output: Path | None, include_protected: bool

@@ -36,8 +36,8 @@ def highlighter(stream: object) -> Callable[[str], str]:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000),
               help="How many tweets to show, best first.")  # fmt: skip
 @click.option("--include-protected", is_flag=True,
-              help="Also show tweets from protected accounts (left out by default: they are not"
-              " public, and X's rules ask that they are not republished).")  # fmt: skip
+              help="Also show tweets from protected or suspended accounts (left out by default:"
+              " they are not public, and X's rules ask that they are not republished).")  # fmt: skip
 @click.pass_obj
 def search(
     rt: Runtime,
@@ -74,7 +74,8 @@ def search(
 @click.option("--weeks", default=12, show_default=True, type=click.IntRange(1, 520),
               help="How many weeks to show, this week last.")  # fmt: skip
 @click.option("--include-protected", is_flag=True,
-              help="Also count tweets from protected accounts (left out by default, as in transcripts).")  # fmt: skip
+              help="Also count tweets from protected or suspended accounts (left out by default, as in"
+              " transcripts).")  # fmt: skip
 @click.pass_obj
 def stats(rt: Runtime, weeks: int, include_protected: bool) -> None:
     """Show activity week on week: tweets, participants, newcomers and returning people.

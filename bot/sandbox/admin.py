@@ -72,6 +72,7 @@ def _user_out(user: User) -> Json:
         "username": user.username,
         "name": user.name,
         "protected": user.protected,
+        "suspended": user.suspended,
         "access_token": access_token_for(user.id),
     }
 
@@ -94,6 +95,21 @@ def add_user(service: SandboxService, body: Json) -> tuple[int, Json]:
     except UserError as exc:
         raise AdminError(409 if "taken" in str(exc) else 400, str(exc)) from None
     return 201, _user_out(user)
+
+
+def change_user(service: SandboxService, body: Json, user_id: str) -> tuple[int, Json]:
+    flags: dict[str, bool] = {}
+    for key in ("protected", "suspended"):
+        if key in body:
+            if not isinstance(body[key], bool):
+                raise AdminError(400, f"'{key}' must be true or false")
+            flags[key] = body[key]
+    if not flags:
+        raise AdminError(400, "give 'protected' and/or 'suspended' (true or false)")
+    user = service.state.update_user(user_id, **flags)
+    if user is None:
+        raise AdminError(404, f"no user {user_id}; GET /_sandbox/users lists them")
+    return 200, _user_out(user)
 
 
 def add_tweet(service: SandboxService, body: Json) -> tuple[int, Json]:
@@ -219,6 +235,7 @@ _ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/_sandbox", index),
     ("GET", "/_sandbox/users", list_users),
     ("POST", "/_sandbox/users", add_user),
+    ("PATCH", "/_sandbox/users/{id}", change_user),
     ("POST", "/_sandbox/tweets", add_tweet),
     ("DELETE", "/_sandbox/tweets/{id}", remove_tweet),
     ("GET", "/_sandbox/requests", get_requests),

@@ -18,9 +18,15 @@ from bot.sandbox import timelines
 from bot.sandbox.fields import FIELD_PARAMS, USER_EXPANSIONS
 from bot.sandbox.params import Params, check_id
 from bot.sandbox.posting import Draft, create_post, delete_post
-from bot.sandbox.problems import ApiError, invalid_request, not_found_item, unauthorized_item
+from bot.sandbox.problems import (
+    ApiError,
+    invalid_request,
+    not_found_item,
+    suspended_item,
+    unauthorized_item,
+)
 from bot.sandbox.records import User
-from bot.sandbox.render import Rendered, can_see, user_json
+from bot.sandbox.render import Rendered, can_see, is_suspended, user_json
 from bot.sandbox.state import State
 
 __all__ = ["ROUTES", "Call", "Reply", "Route", "find_route"]
@@ -171,6 +177,8 @@ def _lookup(call: Call, params: Params, ids: list[str], *, parameter: str, singl
             tweet = call.state.tweet(tweet_id)
             if tweet is None:
                 missing.append(not_found_item(tweet_id, parameter=parameter))
+            elif is_suspended(call.state, tweet):
+                missing.append(suspended_item(tweet_id, parameter=parameter, section="data"))
             elif not can_see(call.state, tweet, call.viewer_id):
                 missing.append(unauthorized_item(tweet_id, parameter=parameter, section="data"))
             else:

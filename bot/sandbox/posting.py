@@ -112,7 +112,7 @@ def _visible(state: State, tweet_id: str, viewer: User) -> Tweet | None:
     if tweet is None:
         return None
     author = state.user(tweet.author_id)
-    if author is not None and author.protected and author.id != viewer.id:
+    if author is not None and (author.suspended or (author.protected and author.id != viewer.id)):
         return None
     return tweet
 

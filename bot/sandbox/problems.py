@@ -2,7 +2,8 @@
 
 Handlers raise `ApiError(status, body)`; the server turns it into the response. The bodies
 are those recorded in X-API-NOTES.md §1.4, §2.1-2.4 and §3 (problem+json, v2 style); the
-`errors[]` items of a 200 lookup (Not Found / Authorization Error) are built here too.
+`errors[]` items of a 200 lookup (Not Found / Authorization Error / suspended) are built
+here too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "reply_target_gone",
     "server_error",
     "service_unavailable",
+    "suspended_item",
     "unauthorized",
     "unauthorized_item",
     "unsupported_authentication",
@@ -127,6 +129,25 @@ def not_found_item(resource_id: str, *, parameter: str, resource_type: str = "tw
         "resource_type": resource_type,
         "parameter": parameter,
         "resource_id": resource_id,
+        "type": PROBLEMS + "resource-not-found",
+    }
+
+
+def suspended_item(resource_id: str, *, parameter: str, section: str) -> Json:
+    """The `errors[]` item for a post whose author is suspended.
+
+    X's documentation shows none; this borrows the wording of X's user lookup for a
+    suspended account ("Forbidden", "User has been suspended: [...]", typed
+    resource-not-found), which is what tcbot looks for (bot/x_answers.py).
+    """
+    return {
+        "value": resource_id,
+        "detail": f"User has been suspended: [{resource_id}].",
+        "title": "Forbidden",
+        "resource_type": "tweet",
+        "parameter": parameter,
+        "resource_id": resource_id,
+        "section": section,
         "type": PROBLEMS + "resource-not-found",
     }
 

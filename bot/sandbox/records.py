@@ -10,13 +10,15 @@ __all__ = ["Tweet", "User"]
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """An account. `protected` accounts' posts are visible only to themselves."""
+    """An account. `protected` accounts' posts are visible only to themselves;
+    `suspended` accounts' posts and profile to nobody (X keeps them, unshown)."""
 
     id: str
     username: str
     name: str
     protected: bool
     created_at: datetime
+    suspended: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,18 @@ class SandboxAdmin:
         answer = self._call("POST", "/tweets", {"author": author, "text": text, **extra})
         return dict(answer["data"])
 
+    def remove_tweet(self, tweet_id: str) -> dict[str, Any]:
+        """Delete a post as its author did (it then reads as not found)."""
+        return self._call("DELETE", f"/tweets/{tweet_id}", {})
+
+    def change_user(
+        self, user_id: str, *, protected: bool | None = None, suspended: bool | None = None
+    ) -> dict[str, Any]:
+        """Make an account protected or public, suspend or reinstate it."""
+        return self._call(
+            "PATCH", f"/users/{user_id}", {"protected": protected, "suspended": suspended}
+        )
+
     def advance_clock(self, seconds: float) -> dict[str, Any]:
         """Move the sandbox's time forward (seconds may be large: a week is fine)."""
         return self._call("POST", "/clock", {"advance": seconds})

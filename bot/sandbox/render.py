@@ -14,11 +14,11 @@ from typing import Any
 from bot.sandbox import text as post_text
 from bot.sandbox.clock import format_timestamp
 from bot.sandbox.fields import Fields
-from bot.sandbox.problems import not_found_item, unauthorized_item
+from bot.sandbox.problems import not_found_item, suspended_item, unauthorized_item
 from bot.sandbox.records import Tweet, User
 from bot.sandbox.state import State
 
-__all__ = ["Rendered", "can_see", "tweet_json", "user_json"]
+__all__ = ["Rendered", "can_see", "is_suspended", "tweet_json", "user_json"]
 
 Json = dict[str, Any]
 DEFAULT_PROFILE_IMAGE = (
@@ -27,9 +27,16 @@ DEFAULT_PROFILE_IMAGE = (
 
 
 def can_see(state: State, tweet: Tweet, viewer_id: str | None) -> bool:
-    """Protected authors' posts are visible to themselves only."""
+    """Protected authors' posts are visible to themselves only, suspended ones' to nobody."""
     author = state.user(tweet.author_id)
+    if author is not None and author.suspended:
+        return False
     return author is None or not author.protected or author.id == viewer_id
+
+
+def is_suspended(state: State, tweet: Tweet) -> bool:
+    author = state.user(tweet.author_id)
+    return author is not None and author.suspended
 
 
 def tweet_json(state: State, tweet: Tweet, fields: Fields) -> Json:
@@ -169,6 +176,8 @@ class Rendered:
         parameter = "referenced_tweets.id"
         if ref is None:
             self._error(not_found_item(tweet_id, parameter=parameter))
+        elif is_suspended(self._state, ref):
+            self._error(suspended_item(tweet_id, parameter=parameter, section="includes"))
         elif not can_see(self._state, ref, self._viewer_id):
             self._error(unauthorized_item(tweet_id, parameter=parameter, section="includes"))
         else:
@@ -179,7 +188,7 @@ class Rendered:
 
     def _add_user(self, user_id: str) -> None:
         user = self._state.user(user_id)
-        if user is not None and user_id not in self._users:
+        if user is not None and not user.suspended and user_id not in self._users:
             self._users[user_id] = user_json(self._state, user, self._fields)
 
     def _error(self, item: Json) -> None:

@@ -20,7 +20,11 @@ Admin endpoints (not X's; JSON in and out, no auth, no faults, not logged):
     GET    /_sandbox                 list these endpoints
     GET    /_sandbox/users           every user, with its access token
     POST   /_sandbox/users           {"username", "name"?, "protected"?} -> 201 {"id",
-                                     "username", "name", "protected", "access_token"}
+                                     "username", "name", "protected", "suspended",
+                                     "access_token"}
+    PATCH  /_sandbox/users/:id       {"protected"?, "suspended"?} -> the user: make an
+                                     account protected or public, suspend or reinstate
+                                     it (a suspended account's posts read as withheld)
     POST   /_sandbox/tweets          {"author": username, "text", "reply_to"?, "quote_of"?,
                                      "retweet_of"?, "created_at"? (past, RFC 3339)} -> 201
                                      {"data": post with every field}; skips the reply gate,

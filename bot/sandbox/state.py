@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 
 from bot.sandbox import text as post_text
@@ -81,6 +82,22 @@ class State:
             user = User(next_id, username, name or username, protected, now)
             self._save_user(user)
             return user
+
+    def update_user(
+        self, user_id: str, *, protected: bool | None = None, suspended: bool | None = None
+    ) -> User | None:
+        """Make an account protected or public, suspended or reinstated; None if unknown."""
+        with self.lock:
+            user = self._users.get(user_id)
+            if user is None:
+                return None
+            changed = replace(
+                user,
+                protected=user.protected if protected is None else protected,
+                suspended=user.suspended if suspended is None else suspended,
+            )
+            self._save_user(changed)
+            return changed
 
     def ensure_bot(self, username: str, *, now: datetime) -> User:
         """The bot account (fixed id) exists and is called `username`."""

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS users (
     username TEXT NOT NULL UNIQUE COLLATE NOCASE,
     name TEXT NOT NULL,
     protected INTEGER NOT NULL DEFAULT 0,
-    created_at_ms INTEGER NOT NULL
+    created_at_ms INTEGER NOT NULL,
+    suspended INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS tweets (
     id INTEGER PRIMARY KEY,
@@ -100,13 +101,16 @@ class SqliteStore:
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(users)")}
+        if "suspended" not in columns:  # a state file from before suspensions
+            self._db.execute("ALTER TABLE users ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0")
         log.info("Sandbox state in %s", path)
 
     def load(self) -> Snapshot:
         users = [
-            User(row[0], row[1], row[2], bool(row[3]), from_ms(row[4]))
+            User(row[0], row[1], row[2], bool(row[3]), from_ms(row[4]), bool(row[5]))
             for row in self._db.execute(
-                "SELECT id, username, name, protected, created_at_ms FROM users"
+                "SELECT id, username, name, protected, created_at_ms, suspended FROM users"
             )
         ]
         tweets = [
@@ -118,9 +122,16 @@ class SqliteStore:
 
     def put_user(self, user: User) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO users (id, username, name, protected, created_at_ms) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (user.id, user.username, user.name, int(user.protected), to_ms(user.created_at)),
+            "INSERT OR REPLACE INTO users (id, username, name, protected, created_at_ms, "
+            "suspended) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                user.id,
+                user.username,
+                user.name,
+                int(user.protected),
+                to_ms(user.created_at),
+                int(user.suspended),
+            ),
         )
 
     def put_tweet(self, tweet: Tweet) -> None:
