@@ -23,6 +23,7 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive.db import EXCLUSIVE_OPTION
 from archive.ingest_bulk import Encoder, PageCopy, fold_pages, ingest_pages, rows_to_write
 from archive.page_batch import BatchResult, KnownRecords
 from archive.sqlite_writer import SqliteWriter
@@ -66,7 +67,9 @@ def sqlite_file(engine: Engine) -> Path | None:
 class _InlineLoader:
     def __init__(self, session_factory: sessionmaker[Session], connection: Connection) -> None:
         self._sessions = session_factory
-        self._connection = connection
+        # On SQLite, each batch takes the write lock at BEGIN, so what it reads to fold
+        # on is what it writes over (EXCLUSIVE_OPTION only changes SQLite's BEGIN).
+        self._connection = connection.execution_options(**{EXCLUSIVE_OPTION: True})
         self._known = KnownRecords()
 
     def load(self, pages: list[PageCopy]) -> BatchResult:

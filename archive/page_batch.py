@@ -48,11 +48,13 @@ class Record:
 @dataclass(frozen=True, slots=True)
 class BatchResult:
     """What a batch added: tweet ids new to the archive and stored tweets a newer copy
-    replaced, and user ids the archive had never seen, each in page order."""
+    replaced, and user ids the archive had never seen, each in page order; and how
+    many tweets were skipped because their author asked to be forgotten."""
 
     new_tweet_ids: tuple[str, ...]
     updated_tweet_ids: tuple[str, ...]
     new_user_ids: tuple[str, ...]
+    skipped_tweets: int = 0
 
 
 @dataclass(slots=True)
@@ -111,6 +113,7 @@ class PageBatch:
         self._new_tweets: list[str] = []
         self._updated_tweets: dict[str, None] = {}
         self._new_users: list[str] = []
+        self.skipped_tweets = 0  # set by the caller that left forgotten people's posts out
 
     def add(self, page: PageValues, *, endpoint: str, fetched_at: datetime) -> None:
         """Apply one page fetched from `endpoint` at `fetched_at` (aware UTC)."""
@@ -144,6 +147,7 @@ class PageBatch:
             new_tweet_ids=tuple(self._new_tweets),
             updated_tweet_ids=tuple(self._updated_tweets),
             new_user_ids=tuple(self._new_users),
+            skipped_tweets=self.skipped_tweets,
         )
 
     def dirty_tweets(self) -> list[tuple[str, Record]]:

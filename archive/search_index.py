@@ -3,12 +3,14 @@
 Migration 0003_search makes it. On SQLite, `tweets_fts` is an FTS5 table whose
 rowid is the tweet id as a number, with two columns: `text`, the tweet's text
 (INDEXED_TEXT), and `meta` (INDEXED_META): its author, whether that account is
-protected, and its hashtags, as tokens nobody can type (they begin with a
-private-use character). So `--from`, `--hashtag` and leaving protected accounts out
-narrow a search inside FTS5 instead of row by row, and ranking weighs `meta` at 0.
+hidden (protected or suspended, archive/visibility.py; migration 0005_compliance
+made the triggers watch `suspended`), and its hashtags, as tokens nobody can type
+(they begin with a private-use character). So `--from`, `--hashtag` and leaving
+hidden accounts out narrow a search inside FTS5 instead of row by row, and ranking
+weighs `meta` at 0.
 
 Triggers on `tweets`, `tweet_hashtags` and `users` note every tweet inserted,
-changed or deleted, or whose author turns protected or public, in
+changed or deleted, or whose author turns protected, suspended or public, in
 `tweets_fts_pending`, whoever writes; `refresh_index` re-indexes the noted tweets in
 bulk. (FTS5 written row by row from a trigger costs about 100 µs a tweet, eight
 times a bulk insert; a note costs about 1 µs, so ingest and imports stay fast.)
@@ -38,7 +40,7 @@ USERNAME_INDEXES = ("ix_users_username_nocase", "ix_users_username_lower")  # SQ
 MARK = "\ue000"  # begins the author and hashtag tokens: a private-use character
 AUTHOR_TOKEN = MARK + "a"
 TAG_TOKEN = MARK + "t"
-PROTECTED_TOKEN = MARK + "p"  # in the meta of every tweet by a protected account
+PROTECTED_TOKEN = MARK + "p"  # in the meta of every tweet by a protected or suspended account
 OPEN_TOKEN = MARK + "o"  # in the others' (so all have the same length, which bm25 weighs)
 TAG_JOINER = "\ue001"  # stands for '_' inside a hashtag, which FTS5 would split on
 
@@ -46,7 +48,7 @@ TAG_JOINER = "\ue001"  # stands for '_' inside a hashtag, which FTS5 would split
 INDEXED_TEXT = "replace(replace(replace(t.text, '&amp;', ' '), '&lt;', ' '), '&gt;', ' ')"
 INDEXED_META = (
     "coalesce(char(57344) || 'a' || t.author_id, '')"
-    " || ' ' || char(57344) || CASE WHEN (SELECT u.protected FROM users AS u"
+    " || ' ' || char(57344) || CASE WHEN (SELECT u.protected OR u.suspended FROM users AS u"
     " WHERE u.id = t.author_id) THEN 'p' ELSE 'o' END"
     " || coalesce((SELECT ' ' || group_concat(char(57344) || 't' || "
     "replace(h.tag, '_', char(57345)), ' ') FROM tweet_hashtags AS h WHERE h.tweet_id = t.id), '')"
