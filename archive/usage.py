@@ -8,10 +8,11 @@ count a request whose other writes roll back, record it in a transaction of its 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from archive.db import as_utc
@@ -60,12 +61,21 @@ def record_api_call(
 
 def usage_between(session: Session, start: datetime, end: datetime) -> UsageSummary:
     """Totals for requests made at or after `start` and before `end`."""
+    return _totals(session, ApiUsage.at >= as_utc(start), ApiUsage.at < as_utc(end))
+
+
+def usage_for(session: Session, purposes: Sequence[str]) -> UsageSummary:
+    """Totals for the requests made for any of `purposes` ("outbox-chat:3", ...), ever."""
+    return _totals(session, ApiUsage.purpose.in_(list(purposes)))
+
+
+def _totals(session: Session, *conditions: ColumnElement[bool]) -> UsageSummary:
     query = select(
         func.count(ApiUsage.id),
         func.coalesce(func.sum(ApiUsage.posts_read), 0),
         func.coalesce(func.sum(ApiUsage.users_read), 0),
         func.coalesce(func.sum(ApiUsage.posts_created), 0),
-    ).where(ApiUsage.at >= as_utc(start), ApiUsage.at < as_utc(end))
+    ).where(*conditions)
     requests, posts_read, users_read, posts_created = session.execute(query).one()
     return UsageSummary(
         requests=int(requests),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.chat_tweets import load_transcript
 from archive.chats import add_chat as add_chat_row
 from archive.chats import find_chat, list_chats, parse_chat_time, record_bot_chats
+from archive.gaps import gaps_overlapping
 from archive.models import Chat
 from archive.transcript_formats import render_csv, render_json, render_markdown
 from archive.transcript_html import render_html
@@ -152,7 +153,10 @@ def write_transcript(
     record(sessions, settings)
     with sessions() as session:
         chat: Chat = find_chat(session, chat_ref, zone=settings.timezone)
-        transcript = load_transcript(session, chat, include_protected=include_protected)
+        gaps = gaps_overlapping(
+            session, hashtag=chat.hashtag, starts_at=chat.starts_at, ends_at=chat.ends_at
+        )
+        transcript = load_transcript(session, chat, include_protected=include_protected, gaps=gaps)
     text = render(transcript, fmt, settings=settings, clock=clock)
     if output is None:
         out(text if fmt is TranscriptFormat.JSON else without_controls(text))

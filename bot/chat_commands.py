@@ -187,12 +187,25 @@ def run(
 ) -> None:
     from bot import daemon, lease, wiring
     from bot.alerts import make_alert
+    from bot.tracker import Tracker, TrackerSettings
 
     paths = [Path(f) for f in settings.schedule_files]
+    alert = make_alert(settings.alert_urls)
     with wiring.connect_x(settings, clock=clock, sessions=sessions) as client:
+        tracker = Tracker(
+            client=client, sessions=sessions, clock=clock,
+            settings=TrackerSettings.from_settings(settings),
+            bot_username=settings.bot_username, on_alert=alert,
+        )  # fmt: skip
+        # The sandbox knows nothing of the posts archived from X or imported: asked
+        # about them, it would call them all deleted. So no daily sweep against it.
+        daily_sweep = None if settings.uses_sandbox else daemon.DailySweep(
+            client=client, sessions=sessions, clock=clock, sweep_days=settings.sweep_days,
+            on_alert=alert,
+        )  # fmt: skip
         daemon.run_daemon(
             sessions=sessions, client=client, clock=clock, holder=lease.make_holder(),
-            schedule_paths=paths, stop=stop, drain=drain,
+            schedule_paths=paths, stop=stop, drain=drain, tracker=tracker, daily_sweep=daily_sweep,
             step=daemon.crash_hook_from_env(os.environ), bot_username=settings.bot_username,
-            on_alert=make_alert(settings.alert_urls),
+            on_alert=alert,
         )  # fmt: skip

@@ -63,9 +63,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TCBOT_PRICE_POST_READ", "0.005", "X's price in US$ per post read"),
     Setting("TCBOT_PRICE_USER_READ", "0.010", "X's price in US$ per user profile read"),
     Setting("TCBOT_PRICE_POST_CREATE", "0.015", "X's price in US$ per post created"),
-    Setting(
-        "TCBOT_CHAT_POLL_SECONDS", "30", "during a chat, seconds between polls of its hashtag"
-    ),
+    Setting("TCBOT_CHAT_POLL_SECONDS", "30", "during a chat, seconds between polls of its hashtag"),
     Setting("TCBOT_POLL_MINUTES", "15", "outside chats, minutes between polls of each hashtag"),
     Setting(
         "TCBOT_LATE_SWEEP_HOURS",

@@ -5,6 +5,10 @@ state a restart could lose, because the outbox in the database is the only queue
 
     post   every second: renew the single-poster lease; if it is ours, send every
            due post, one at a time (bot/sender.py), renewing the lease between posts
+    track  every 5 seconds, while the lease is ours: the tracker (bot/tracker.py)
+           polls whatever is due: hashtags, chat conversations, late sweeps, roots
+    sweep  hourly, while the lease is ours: once a UTC day, re-check a share of the
+           archive with X (bot/sweep.py), so deleted posts go and hidden ones hide
     sync   every 30 seconds (and once at start-up, before any post): if a schedule
            file's mtime or size changed, load the files and sync them into the
            outbox (files with an error are not synced: a typo must not cancel a chat)
@@ -43,16 +47,28 @@ from apscheduler.jobstores.memory import MemoryJobStore  # type: ignore[import-u
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive.models import TrackerMark
 from bot import outbox
 from bot.clock import Clock
-from bot.errors import ConfigError
-from bot.lease import DEFAULT_TTL, POSTER, acquire_lease, lease_info, make_holder, release_lease
+from bot.errors import ConfigError, XRejected
+from bot.lease import (
+    DEFAULT_TTL,
+    POSTER,
+    acquire_lease,
+    lease_info,
+    make_holder,
+    release_lease,
+    write_transaction,
+)
 from bot.schedule_files import load_schedules
 from bot.sender import Sender, SendOutcome
+from bot.sweep import daily_quota, sweep
+from bot.tracker import Tracker
 from bot.x_client import XClient
 
 __all__ = [
     "CRASH_ENV",
+    "DailySweep",
     "PostingLoop",
     "ScheduleWatcher",
     "crash_hook_from_env",
@@ -67,6 +83,8 @@ log = logging.getLogger(__name__)
 CRASH_ENV = "TCBOT_CRASH_AT"
 POST_EVERY = 1.0  # seconds: a due post goes out within about this of its due time
 SYNC_EVERY = 30.0
+TRACK_EVERY = 5.0  # seconds between tracker ticks; the tracker decides what is due
+SWEEP_EVERY = 3600.0  # seconds between checks whether today's sweep is done
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 5 * 60}
 Alert = Callable[[str], None]
 FileSignature = tuple[int, int] | None  # (mtime_ns, size), or None for a missing file
@@ -140,6 +158,57 @@ def sync_schedule_files(
     return report
 
 
+class DailySweep:
+    """The body of the "sweep" job: once a UTC day, check a share of the archive with X.
+
+    The share (bot/sweep.py `daily_quota`) is sized so the whole archive is checked
+    every `sweep_days` days. A day's sweep is marked done in tracker_marks when it
+    finishes; one stopped by a rate limit or an outage is tried again an hour later
+    (the posts it did check are not asked about again: they were checked last).
+    """
+
+    def __init__(
+        self,
+        *,
+        client: XClient,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        sweep_days: int,
+        on_alert: Alert | None = None,
+    ) -> None:
+        self._client = client
+        self._sessions = sessions
+        self._clock = clock
+        self._sweep_days = sweep_days
+        self._on_alert = on_alert
+
+    def tick(self) -> bool:
+        """Run today's sweep if it is not done yet; True when it ran to the end."""
+        now = self._clock.now()
+        mark = f"sweep:{now.astimezone(UTC).date().isoformat()}"
+        with self._sessions() as session:
+            if session.get(TrackerMark, mark) is not None:
+                return False
+            quota = daily_quota(session, self._sweep_days)
+        try:
+            report = sweep(self._client, self._sessions, clock=self._clock, limit=quota)
+        except XRejected as error:
+            log.error("daily sweep: %s", error)
+            if self._on_alert is not None:
+                self._on_alert(f"the daily sweep failed: {error}")
+            return False
+        log.info(
+            "daily sweep: %d post(s) checked, %d removed, %d hidden%s",
+            report.checked, report.removed, report.hidden,
+            f"; stopped early ({report.stopped}), trying again in an hour" if report.stopped else "",
+        )  # fmt: skip
+        if report.stopped:
+            return False
+        with write_transaction(self._sessions) as session:
+            session.add(TrackerMark(name=mark, done_at=now))
+        return True
+
+
 class PostingLoop:
     """The body of the "post" job: hold the lease, then send what is due."""
 
@@ -199,7 +268,7 @@ def make_scheduler() -> BackgroundScheduler:
     """A BackgroundScheduler with every default set explicitly, and an error listener."""
     scheduler = BackgroundScheduler(
         jobstores={"default": MemoryJobStore()},
-        executors={"default": ThreadPoolExecutor(max_workers=2)},
+        executors={"default": ThreadPoolExecutor(max_workers=3)},
         job_defaults=dict(JOB_DEFAULTS),
         timezone=UTC,
     )
@@ -232,10 +301,16 @@ def run_daemon(
     post_every: float = POST_EVERY,
     sync_every: float = SYNC_EVERY,
     ttl: timedelta = DEFAULT_TTL,
+    tracker: Tracker | None = None,
+    track_every: float = TRACK_EVERY,
+    daily_sweep: DailySweep | None = None,
 ) -> None:
     """Post due outbox posts until `stop` is set (or, with `drain`, until none is due).
 
-    `bot_username` (without @) is asked of X (`me`) when needed and not given.
+    With a `tracker`, also collect the tracked hashtags and chats (bot/tracker.py),
+    and with a `daily_sweep` check a share of the archive with X each day, both only
+    while this daemon holds the poster lease (a standby must not pay for the same
+    reads). `bot_username` (without @) is asked of X (`me`) when needed.
     """
     sender = Sender(
         sessions=sessions, client=client, clock=clock, holder=holder,
@@ -243,6 +318,14 @@ def run_daemon(
     )  # fmt: skip
     loop = PostingLoop(sessions=sessions, sender=sender, clock=clock, stop=stop, ttl=ttl)
     watcher = ScheduleWatcher(schedule_paths)
+
+    def track() -> None:
+        if tracker is not None and loop.holding and not stop.is_set():
+            tracker.tick()
+
+    def sweep_job() -> None:
+        if daily_sweep is not None and loop.holding and not stop.is_set():
+            daily_sweep.tick()
 
     def sync() -> None:
         if watcher.paths and watcher.changed():
@@ -262,6 +345,12 @@ def run_daemon(
         scheduler.add_job(loop.tick, "interval", seconds=post_every, id="post",
                           next_run_time=datetime.now(UTC))  # fmt: skip
         scheduler.add_job(sync, "interval", seconds=sync_every, id="sync")
+        if tracker is not None:
+            scheduler.add_job(track, "interval", seconds=track_every, id="track",
+                              next_run_time=datetime.now(UTC) + timedelta(seconds=1))  # fmt: skip
+        if daily_sweep is not None:
+            scheduler.add_job(sweep_job, "interval", seconds=SWEEP_EVERY, id="sweep",
+                              next_run_time=datetime.now(UTC) + timedelta(minutes=1))  # fmt: skip
         scheduler.start()
         log.info("tcbot run: posting as %s; stop with Ctrl-C", holder)
         try:

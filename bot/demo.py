@@ -2,9 +2,9 @@
 
 It starts a fresh sandbox with its pretend community, queues a chat from the
 series in schedules/traineetalk.toml that starts a few seconds from now with short
-intervals, runs the real daemon (outbox, lease, sender, tweepy) until the closing
-post is out while the participants answer, then reads the conversation back by
-recent search into a throwaway archive and prints it. Nothing reaches X and the
+intervals, runs the real daemon (outbox, lease, sender, tracker, tweepy) until the
+closing post is out while the participants answer and the tracker collects the
+conversation into a throwaway archive, then prints it. Nothing reaches X and the
 real archive is not touched.
 """
 
@@ -32,7 +32,7 @@ from bot.lease import make_holder
 from bot.sandbox.community import CommunitySettings
 from bot.sandbox.server import start_sandbox
 from bot.schedule_files import ChatPlan, load_series, plan_chat
-from bot.tracker import poll
+from bot.tracker import Tracker, TrackerSettings
 from bot.wiring import SANDBOX_CREDENTIALS, make_x_client, usage_recorder
 
 DEMO_DATABASE = Path("tcbot-demo.db")
@@ -81,9 +81,13 @@ def run(
         echo(f"Queued from {series_file}: {len(plan.posts)} posts, the first at "
              f"{plan.starts_at.astimezone(zone):%H:%M:%S} ({plan.timezone}), one every {interval:g} s")  # fmt: skip
         stop = threading.Event()
+        tracker = Tracker(
+            client=client, sessions=sessions, clock=clock, bot_username=BOT,
+            settings=TrackerSettings(hashtags=(plan.hashtag,), chat_poll=timedelta(seconds=2)),
+        )  # fmt: skip
         bot = partial(
             run_daemon, sessions=sessions, client=client, clock=clock, holder=make_holder(),
-            schedule_paths=(), stop=stop, bot_username=BOT,
+            schedule_paths=(), stop=stop, bot_username=BOT, tracker=tracker, track_every=1.0,
         )  # fmt: skip
         daemon = threading.Thread(target=bot, name="tcbot-daemon")
         daemon.start()
@@ -95,10 +99,12 @@ def run(
         finally:
             stop.set()
             daemon.join(timeout=30)
-        intro_id = _intro_x_id(sessions)
-        query = f"{plan.hashtag} OR conversation_id:{intro_id}"
-        archived = poll(client, sessions, query, max_pages=10)
-    echo(f"\nRead back by recent search ({query!r}): {archived} posts archived\n")
+        last = tracker.poll_all()  # what arrived since the tracker's last poll
+    archived = _count(sessions, Tweet)
+    echo(
+        f"\nThe tracker polled {' and '.join(dict.fromkeys(last.polled))!r} every 2 s during the"
+        f" chat (30 s on a real one): {archived} posts archived\n"
+    )
     answers = _print_conversation(sessions, echo)
     _print_usage(sessions, echo, database)
     return DemoResult(statuses=statuses, archived=archived, answers=answers)
@@ -157,11 +163,9 @@ def _follow(
         time.sleep(0.25)
 
 
-def _intro_x_id(sessions: sessionmaker[Session]) -> str | None:
+def _count(sessions: sessionmaker[Session], model: type[Tweet]) -> int:
     with sessions() as session:
-        return session.scalar(
-            select(OutboxPost.x_id).where(OutboxPost.x_id.is_not(None)).order_by(OutboxPost.due_at)
-        )
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def _print_conversation(sessions: sessionmaker[Session], echo: Echo) -> int:

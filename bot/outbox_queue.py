@@ -46,6 +46,7 @@ class Claimed:
     """A post claimed for sending: everything the sender needs, read in the claim."""
 
     id: int
+    chat_id: int
     series: str
     chat_date: date
     kind: PostKind
@@ -194,6 +195,7 @@ def claim_next(
         return None
     claimed = Claimed(
         id=post.id,
+        chat_id=post.chat_id,
         series=post.series,
         chat_date=post.chat_date,
         kind=post.kind,

@@ -53,6 +53,7 @@ from bot.errors import RateLimited, XError, XRejected, XRejectReason
 from bot.lease import holder_is_dead, write_transaction
 from bot.outbox import Claimed
 from bot.x_client import XClient
+from bot.x_usage import outbox_chat_purpose, usage_purpose
 
 __all__ = [
     "AUTH_RETRY",
@@ -215,12 +216,13 @@ class Sender:
         if claimed is None:
             return None
         self._step("claimed")
-        try:
-            if claimed.recovering:
-                return self._recover(claimed)
-            return self._send(claimed)
-        except XError as error:
-            return self._after_error(claimed, error)
+        with usage_purpose(outbox_chat_purpose(claimed.chat_id)):
+            try:
+                if claimed.recovering:
+                    return self._recover(claimed)
+                return self._send(claimed)
+            except XError as error:
+                return self._after_error(claimed, error)
 
     # -- claim ---------------------------------------------------------------------------
 

@@ -11,16 +11,20 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import Lease, PostStatus
-from archive.usage import usage_between
+from archive.gaps import recent_gaps
+from archive.models import Chat, Lease, PostStatus
+from archive.usage import usage_between, usage_for
 from bot import outbox
 from bot.chat_commands import when
 from bot.config import Settings
 from bot.outbox import post_label
+from bot.x_usage import chat_purpose, outbox_chat_purpose
 
 Echo = Callable[[str], None]
 NEXT_SHOWN = 5
 RECENT_SHOWN = 5
+CHAT_COSTS_SINCE = timedelta(days=35)
+GAPS_SINCE = timedelta(days=30)
 PROBLEMS = (PostStatus.FAILED, PostStatus.MISSED)
 
 
@@ -59,6 +63,8 @@ def show(session: Session, *, settings: Settings, now: datetime, echo: Echo) -> 
         echo(f"  #{row.id} {row.chat_date} {post_label(row.kind, row.number)} {state}:"
              f" {row.last_error or 'no details'}")  # fmt: skip
     _usage(session, settings=settings, now=now, echo=echo)
+    _chat_costs(session, settings=settings, now=now, echo=echo)
+    _gaps(session, settings=settings, now=now, echo=echo)
 
 
 def _poster(session: Session, *, now: datetime, echo: Echo) -> None:
@@ -80,3 +86,39 @@ def _usage(session: Session, *, settings: Settings, now: datetime, echo: Echo) -
         f" read, {usage.users_read} profiles read, {usage.posts_created} posts created;"
         f" about ${cost:.2f} at pay-per-use prices"
     )
+
+
+def _chat_costs(session: Session, *, settings: Settings, now: datetime, echo: Echo) -> None:
+    """What each recent chat cost: its posts, its polls during the window and late sweeps."""
+    chats = session.scalars(
+        select(Chat).where(Chat.starts_at >= now - CHAT_COSTS_SINCE).order_by(Chat.starts_at)
+    ).all()
+    if not chats:
+        return
+    echo("\nWhat each chat cost (posting, collecting during the chat, late replies):")
+    for chat in chats:
+        purposes = [chat_purpose(chat.id)]
+        if chat.outbox_chat_id is not None:
+            purposes.append(outbox_chat_purpose(chat.outbox_chat_id))
+        usage = usage_for(session, purposes)
+        cost = settings.prices.cost(
+            posts_read=usage.posts_read, users_read=usage.users_read,
+            posts_created=usage.posts_created,
+        )  # fmt: skip
+        echo(
+            f"  chat {chat.id} {when(chat.starts_at, settings.timezone)} {chat.hashtag}:"
+            f" {usage.requests} requests, {usage.posts_read} posts read,"
+            f" {usage.posts_created} posts created; about ${cost:.2f}"
+        )
+
+
+def _gaps(session: Session, *, settings: Settings, now: datetime, echo: Echo) -> None:
+    """Time the tracker could not collect, recorded in the last 30 days."""
+    gaps = recent_gaps(session, since=now - GAPS_SINCE)
+    if not gaps:
+        echo("\nCollection: no gaps in the last 30 days")
+        return
+    echo("\nCollection gaps (posts from these times could not be read from X):")
+    for gap in gaps:
+        zone = settings.timezone
+        echo(f"  {gap.hashtag}: {when(gap.starts_at, zone)} to {when(gap.ends_at, zone)}")

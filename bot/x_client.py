@@ -47,11 +47,13 @@ from bot.x_answers import (
     data_object,
     json_body,
     parse_json,
+    suspended_lookup_ids,
     translate_http_error,
 )
 from bot.x_usage import ApiCall, api_call_from_response, failed_call, with_error, with_purpose
 
 __all__ = [
+    "AUTHORS_ONLY",
     "EXPANSIONS",
     "FIELD_PARAMS",
     "TWEET_FIELDS",
@@ -85,6 +87,7 @@ USER_FIELDS = (
     "created_at", "description", "location", "name", "profile_image_url", "protected",
     "public_metrics", "url", "username", "verified",
 )  # fmt: skip
+AUTHORS_ONLY = ("author_id",)  # expansions for a poll: no referenced posts, no extra users
 FIELD_PARAMS = {
     "tweet.fields": ",".join(TWEET_FIELDS),
     "expansions": ",".join(EXPANSIONS),
@@ -124,12 +127,14 @@ class LookupResult:
     """Pages of a post lookup, with the ids X no longer shows.
 
     missing = "Not Found Error" (deleted); withheld = "Authorization Error"
-    (protected or suspended author).
+    (protected or suspended author); suspended = those of withheld whose error
+    says the author is suspended (bot/x_answers.py `suspended_lookup_ids`).
     """
 
     pages: tuple[FetchedPage, ...]
     missing_ids: tuple[str, ...]
     withheld_ids: tuple[str, ...]
+    suspended_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +171,12 @@ class XClient(Protocol):
         start_time: datetime | None = None,
         end_time: datetime | None = None,
         max_pages: int = 10,
+        expansions: Sequence[str] = EXPANSIONS,
     ) -> SearchResult: ...
 
-    def lookup(self, ids: Sequence[str]) -> LookupResult: ...
+    def lookup(
+        self, ids: Sequence[str], *, expansions: Sequence[str] = EXPANSIONS
+    ) -> LookupResult: ...
 
     def me(self) -> Account: ...
 
@@ -270,8 +278,12 @@ class TweepyXClient:
         start_time: datetime | None = None,
         end_time: datetime | None = None,
         max_pages: int = 10,
+        expansions: Sequence[str] = EXPANSIONS,
     ) -> SearchResult:
         """Search the last 7 days, newest first, reading at most `max_pages` pages of 100.
+
+        X bills every post and user a page returns, expanded ones included: a poll
+        that only needs authors passes `expansions=("author_id",)` (AUTHORS_ONLY).
 
         An error on any page raises and drops the pages already read: the caller's
         cursor has not moved, and X bills a post once per UTC day however often it is
@@ -280,6 +292,7 @@ class TweepyXClient:
         if max_pages < 1:
             raise ValueError(f"max_pages must be at least 1, not {max_pages}")
         params = {"query": query, "max_results": str(MAX_RESULTS), **FIELD_PARAMS}
+        params["expansions"] = ",".join(expansions)
         if since_id is not None:
             params["since_id"] = check_post_id(since_id)
         if start_time is not None:
@@ -299,30 +312,44 @@ class TweepyXClient:
         log.info("Searched %r: %d page(s), newest %s", query, len(pages), result.newest_id)
         return result
 
-    def lookup(self, ids: Sequence[str]) -> LookupResult:
-        """Fetch posts by id, 100 per request; report those X says are gone or hidden."""
+    def lookup(self, ids: Sequence[str], *, expansions: Sequence[str] = EXPANSIONS) -> LookupResult:
+        """Fetch posts by id, 100 per request; report those X says are gone or hidden.
+
+        `expansions=()` asks for the posts alone: no referenced posts, no profiles
+        (X bills each of those too), which is all the sweep needs.
+        """
         wanted = [check_post_id(post_id) for post_id in dict.fromkeys(ids)]
         if not wanted:
             return LookupResult(pages=(), missing_ids=(), withheld_ids=())
         user_auth = self._read_auth(f"GET {LOOKUP_ROUTE}")
+        fields = {"tweet.fields": FIELD_PARAMS["tweet.fields"]}
+        if expansions:
+            fields |= {"expansions": ",".join(expansions),
+                       "user.fields": FIELD_PARAMS["user.fields"]}  # fmt: skip
         pages: list[FetchedPage] = []
         missing: list[str] = []
         withheld: list[str] = []
+        suspended: list[str] = []
         for start in range(0, len(wanted), LOOKUP_BATCH):
             batch = wanted[start : start + LOOKUP_BATCH]
-            page = self._lookup_page({"ids": ",".join(batch), **FIELD_PARAMS}, user_auth)
+            page = self._lookup_page({"ids": ",".join(batch), **fields}, user_auth)
             pages.append(page)
             gone, hidden = classify_lookup_errors(page.payload, batch)
             missing += gone
             withheld += hidden
+            suspended += suspended_lookup_ids(page.payload, batch)
         log.info(
-            "Looked up %d post(s): %d missing, %d withheld",
+            "Looked up %d post(s): %d missing, %d withheld (%d suspended)",
             len(wanted),
             len(missing),
             len(withheld),
+            len(suspended),
         )
         return LookupResult(
-            pages=tuple(pages), missing_ids=tuple(missing), withheld_ids=tuple(withheld)
+            pages=tuple(pages),
+            missing_ids=tuple(missing),
+            withheld_ids=tuple(withheld),
+            suspended_ids=tuple(suspended),
         )
 
     def me(self) -> Account:

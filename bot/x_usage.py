@@ -53,6 +53,16 @@ def usage_purpose(purpose: str) -> Iterator[None]:
         _PURPOSE.reset(token)
 
 
+def outbox_chat_purpose(outbox_chat_id: int) -> str:
+    """The purpose for requests made for a chat the bot runs (posting, polling)."""
+    return f"outbox-chat:{outbox_chat_id}"
+
+
+def chat_purpose(chat_id: int) -> str:
+    """The purpose for requests made for a chat added by hand (polling its window)."""
+    return f"chat:{chat_id}"
+
+
 def with_purpose(call: ApiCall) -> ApiCall:
     """`call` labelled with the purpose in force now (unchanged outside any block)."""
     purpose = _PURPOSE.get()

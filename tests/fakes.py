@@ -21,6 +21,7 @@ from typing import Any
 from bot.clock import Clock, FakeClock
 from bot.errors import XError, XRejected, XRejectReason
 from bot.x_client import (
+    EXPANSIONS,
     FIELD_PARAMS,
     Account,
     FetchedPage,
@@ -187,8 +188,10 @@ def make_lookup_page(
     included_tweets: Sequence[JsonDict] = (),
     missing_ids: Sequence[str] = (),
     withheld_ids: Sequence[str] = (),
+    suspended_ids: Sequence[str] = (),
 ) -> JsonDict:
-    """A `GET /2/tweets?ids=` page: found posts, plus an error item per gone or hidden id."""
+    """A `GET /2/tweets?ids=` page: found posts, plus an error item per gone or hidden id
+    (`suspended_ids`: posts of suspended accounts, see `suspended_error`)."""
     page: JsonDict = {}
     if tweets:
         page["data"] = list(tweets)
@@ -197,6 +200,7 @@ def make_lookup_page(
         page["includes"] = includes
     errors = [not_found_error(i) for i in missing_ids]
     errors += [not_authorized_error(i) for i in withheld_ids]
+    errors += [suspended_error(i) for i in suspended_ids]
     if errors:
         page["errors"] = errors
     return page
@@ -238,6 +242,20 @@ def not_authorized_error(post_id: str, *, parameter: str = "ids") -> JsonDict:
     }
 
 
+def suspended_error(post_id: str, *, parameter: str = "ids") -> JsonDict:
+    """The item tcbot expects for a post of a suspended account: X's user-lookup wording
+    ("User has been suspended"), as the sandbox sends it (bot/sandbox/problems.py)."""
+    return {
+        "value": post_id,
+        "detail": f"User has been suspended: [{post_id}].",
+        "title": "Forbidden",
+        "resource_type": "tweet",
+        "parameter": parameter,
+        "resource_id": post_id,
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    }
+
+
 # -- FakeXClient -------------------------------------------------------------------------
 
 
@@ -275,7 +293,7 @@ class FakeXClient:
       ":" or a leading "-" are ignored) must appear in the text, case-insensitively;
       since_id/start_time/end_time filter, newest first, 100 per page.
     - `lookup` finds `tweets`; ids in `withheld` come back as Authorization Errors,
-      unknown ids as Not Found Errors.
+      ids in `suspended` as suspended-account errors, unknown ids as Not Found Errors.
     """
 
     def __init__(
@@ -297,6 +315,7 @@ class FakeXClient:
             account.id: make_user(account.id, account.username, name=account.name)
         }
         self.withheld: set[str] = set()
+        self.suspended: set[str] = set()
         self._ids = itertools.count(first_id)
         self._scripted: deque[list[JsonDict]] = deque()
         self._failures: deque[tuple[str | None, XError]] = deque()
@@ -376,6 +395,7 @@ class FakeXClient:
         start_time: datetime | None = None,
         end_time: datetime | None = None,
         max_pages: int = 10,
+        expansions: Sequence[str] = EXPANSIONS,
     ) -> SearchResult:
         self._enter("search_recent")
         if max_pages < 1:
@@ -412,26 +432,31 @@ class FakeXClient:
             truncated=len(pages) == max_pages and bool(last_token),
         )
 
-    def lookup(self, ids: Sequence[str]) -> LookupResult:
+    def lookup(self, ids: Sequence[str], *, expansions: Sequence[str] = EXPANSIONS) -> LookupResult:
         self._enter("lookup")
         wanted = list(dict.fromkeys(ids))
         self.lookups.append(tuple(wanted))
         pages: list[FetchedPage] = []
         missing: list[str] = []
         withheld: list[str] = []
+        suspended: list[str] = []
         for start in range(0, len(wanted), 100):
             batch = wanted[start : start + 100]
-            hidden = [i for i in batch if i in self.withheld]
-            gone = [i for i in batch if i not in self.tweets and i not in self.withheld]
-            found = [self.tweets[i] for i in batch if i in self.tweets and i not in self.withheld]
+            banned = [i for i in batch if i in self.suspended]
+            hidden = [i for i in batch if i in self.withheld and i not in self.suspended]
+            unseen = self.withheld | self.suspended
+            gone = [i for i in batch if i not in self.tweets and i not in unseen]
+            found = [self.tweets[i] for i in batch if i in self.tweets and i not in unseen]
             payload = make_lookup_page(
-                found, users=self._authors(found), missing_ids=gone, withheld_ids=hidden
-            )
+                found, users=self._authors(found), missing_ids=gone, withheld_ids=hidden,
+                suspended_ids=banned,
+            )  # fmt: skip
             params = {"ids": ",".join(batch), **FIELD_PARAMS}
             pages.append(FetchedPage(payload, LOOKUP_ENDPOINT, params, self.clock.now()))
             missing += gone
-            withheld += hidden
-        return LookupResult(tuple(pages), tuple(missing), tuple(withheld))
+            withheld += hidden + banned
+            suspended += banned
+        return LookupResult(tuple(pages), tuple(missing), tuple(withheld), tuple(suspended))
 
     def me(self) -> Account:
         self._enter("me")

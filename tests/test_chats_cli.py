@@ -7,12 +7,14 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
 from archive.db import make_engine, make_session_factory, upgrade
+from archive.gaps import record_gap
 from tests.test_chats import (
     THREAD,
     bot_thread,
@@ -213,3 +215,34 @@ def test_cli_screen_output_neutralises_terminal_escapes(
         assert code == 0 and "\x1b" not in out and "\x07" not in out and "pwned�" in out
     code, out, _ = run(capsys, "archive", "transcript", "1", "--format", "json")
     assert "\x1b" not in out and json.loads(out)["questions"][0]["text"].startswith("Q1 \x1b[2J")
+
+
+def test_cli_transcript_shows_the_collection_gaps_that_overlap_the_chat(
+    capsys: pytest.CaptureFixture[str], folder: Path, archive_session: Session
+) -> None:
+    bot_chat_with_answers(archive_session)
+    start = datetime(2026, 12, 2, 20, 30, tzinfo=UTC)
+    record_gap(archive_session, hashtag="#traineetalk", starts_at=start,
+               ends_at=start + timedelta(minutes=5), now=start)  # fmt: skip
+    record_gap(
+        archive_session,
+        hashtag="#therapistsconnect",
+        starts_at=start,
+        ends_at=start + timedelta(minutes=5),
+        now=start,
+    )  # another hashtag's: not shown
+    record_gap(
+        archive_session,
+        hashtag="#traineetalk",
+        starts_at=start - timedelta(days=3),
+        ends_at=start - timedelta(days=2),
+        now=start,
+    )  # before the chat: not shown
+    archive_session.commit()
+    code, out, _ = run(capsys, "archive", "transcript", "1", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["gaps"] == [
+        {"start": "2026-12-02T20:30:00Z", "end": "2026-12-02T20:35:00Z", "hashtag": "#traineetalk"}
+    ]
+    code, out, _ = run(capsys, "archive", "transcript", "1", "--format", "md")
+    assert "Not collected: 20:30-20:35 GMT" in out

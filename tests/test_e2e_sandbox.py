@@ -15,16 +15,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive.cursors import get_cursor
+from archive.cursors import advance_cursor, get_cursor
 from archive.db import make_engine, make_session_factory, upgrade
+from archive.ingest import ingest_page
 from archive.models import ApiUsage, Tweet
 from bot.clock import FakeClock
 from bot.errors import RateLimited, XRejected, XRejectReason, XUnavailable
 from bot.sandbox.remote import SandboxAdmin
 from bot.sandbox.server import SandboxServer, start_sandbox
-from bot.tracker import store_search
 from bot.wiring import SANDBOX_CREDENTIALS, make_x_client, usage_recorder
-from bot.x_client import TweepyXClient
+from bot.x_client import SearchResult, TweepyXClient
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +39,19 @@ def no_sleeping(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError(f"something slept for {seconds}s on the request path")
 
     monkeypatch.setattr(time, "sleep", refuse)
+
+
+def store_search(sessions: sessionmaker[Session], result: SearchResult, *, cursor: str) -> int:
+    """Archive every page of `result` and advance `cursor` to its newest id; new posts."""
+    new = 0
+    with sessions.begin() as session:
+        for page in result.pages:
+            new += ingest_page(
+                session, page.payload, endpoint=page.endpoint, fetched_at=page.retrieved_at
+            ).new_tweets
+        if result.newest_id is not None:
+            advance_cursor(session, cursor, result.newest_id, at=result.pages[0].retrieved_at)
+    return new
 
 
 @pytest.fixture

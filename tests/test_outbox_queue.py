@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from archive.db import make_engine, make_session_factory
-from archive.models import OutboxPost, PostKind, PostStatus
+from archive.models import OutboxChat, OutboxPost, PostKind, PostStatus
 from bot import outbox
 from bot.outbox import Claimed
 from bot.schedule_files import ChatPlan
@@ -66,12 +66,17 @@ def test_claim_next_nothing_due_returns_none(session: Session) -> None:
     assert set(statuses(session).values()) == {PostStatus.QUEUED}
 
 
+def row_chat_id(session: Session) -> int:
+    return session.scalars(select(OutboxChat.id)).one()
+
+
 def test_claim_next_marks_the_earliest_due_post_sending(session: Session) -> None:
     synced(session, chat_plan())
     now = START - timedelta(hours=23)
     claimed = claim_one(session, now)
     assert claimed == Claimed(
         id=claimed.id,
+        chat_id=row_chat_id(session),
         series="traineetalk",
         chat_date=DAY,
         kind=PostKind.REMINDER,

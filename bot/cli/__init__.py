@@ -5,6 +5,8 @@ commands to it by area.
 """
 
 from bot.cli import archive_chats as _archive_chats  # noqa: F401  (archive chats, transcripts)
+from bot.cli import archive_collect as _archive_collect  # noqa: F401  (archive collect)
+from bot.cli import archive_compliance as _archive_compliance  # noqa: F401  (sweep, forget)
 from bot.cli import archive_import as _archive_import  # noqa: F401  (archive import)
 from bot.cli import archive_search as _archive_search  # noqa: F401  (archive search, stats)
 from bot.cli import chats as _chats  # noqa: F401  (registers schedule, queue and run)
