@@ -22,8 +22,10 @@ import can simply be run again: loading is idempotent.
 The pieces, fastest path first: archive/page_json.py decodes a line into rows,
 archive/page_batch.py folds a batch of pages by ingest's rules, archive/
 import_writing.py writes it (into a SQLite file through a second process,
-archive/sqlite_writer.py, while the next batch is decoded). benchmarks/
-import_speed.py measures it against twarc-csv and plain sqlite3.
+archive/sqlite_writer.py, while the next batch is decoded), noting the written
+tweets for the search index set-based (archive/search_notes.py); the first search
+indexes them. benchmarks/import_speed.py measures it against twarc-csv and plain
+sqlite3.
 """
 
 from __future__ import annotations

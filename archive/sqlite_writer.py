@@ -10,8 +10,9 @@ last one: two cores, each busy.
 Rows travel as MessagePack (msgspec; plain tuples of text, numbers, booleans and
 bytes, and nothing else can be in them): half the time of `marshal` to write and
 to read, which looks up every shared object in a table as it writes. Each batch is one
-transaction here (BEGIN IMMEDIATE ... COMMIT), written in the
-order submitted. At most `depth` batches are in flight, so memory stays bounded
+transaction here (BEGIN IMMEDIATE ... COMMIT), written in the order submitted, with
+the search index's note triggers suspended inside it (archive/search_notes.py); a
+thread checkpoints the WAL beside the writing (`Checkpointer`). At most `depth` batches are in flight, so memory stays bounded
 and a failure is noticed within a batch or two; it is raised as a DatabaseError
 in the importing process, and what was committed before it stays (imports are
 idempotent, so running it again is the remedy). The process imports the
@@ -215,11 +216,15 @@ def bind_plainly() -> None:
     tweet's row. Registered adapters that hand the value back bind it the same way
     (NULL, BLOB), without the exception.
     """
-    sqlite3.register_adapter(type(None), _same)
-    sqlite3.register_adapter(bytes, _same)
+    sqlite3.register_adapter(type(None), _none)
+    sqlite3.register_adapter(bytes, _bytes)
 
 
-def _same(value: object) -> object:
+def _none(value: None) -> None:
+    return value
+
+
+def _bytes(value: bytes) -> bytes:
     return value
 
 

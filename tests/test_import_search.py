@@ -33,9 +33,7 @@ ALICE = make_user("11", "alice", name="Alice")
 BOB = make_user("12", "bob", name="Bob")
 # A trigger that changes nothing but the fingerprint: the import then leaves the note
 # triggers alone and they fire row by row, which is what the set-based notes must match.
-BYSTANDER = (
-    "CREATE TRIGGER test_bystander AFTER INSERT ON tweet_mentions BEGIN SELECT 1; END"
-)
+BYSTANDER = "CREATE TRIGGER test_bystander AFTER INSERT ON tweet_mentions BEGIN SELECT 1; END"
 # An index that fails to take tweet 2035 (json() of text that is not JSON), whatever
 # the triggers: an import that fails half-way, on either way of writing.
 REFUSE_2035 = (
@@ -234,7 +232,9 @@ def test_import_failing_half_way_leaves_the_triggers_and_notes_what_it_kept(
         index_is_current(session)
 
 
-def beside(sessions: sessionmaker[Session], write: Callable[[Session], None]) -> Callable[[int], None]:
+def beside(
+    sessions: sessionmaker[Session], write: Callable[[Session], None]
+) -> Callable[[int], None]:
     """A progress callback that, at the fourth line, writes as the daemon would meanwhile."""
     calls: list[int] = []
 
