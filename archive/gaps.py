@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from archive.db import as_utc
@@ -63,10 +63,7 @@ def gaps_overlapping(
     query = select(CollectionGap).where(
         CollectionGap.starts_at < as_utc(ends_at), CollectionGap.ends_at > as_utc(starts_at)
     )
-    gaps = [
-        Gap(starts_at=row.starts_at, ends_at=row.ends_at, hashtag=row.hashtag)
-        for row in session.scalars(query.order_by(CollectionGap.starts_at, CollectionGap.id))
-    ]
+    gaps = _gaps(session, query)
     if hashtag is None:
         return gaps
     return [gap for gap in gaps if gap.hashtag.lower() == hashtag.lower()]
@@ -74,12 +71,13 @@ def gaps_overlapping(
 
 def recent_gaps(session: Session, *, since: datetime) -> list[Gap]:
     """Gaps recorded since `since`, oldest first (for `tcbot status`)."""
-    query = (
-        select(CollectionGap)
-        .where(CollectionGap.recorded_at >= as_utc(since))
-        .order_by(CollectionGap.starts_at, CollectionGap.id)
-    )
+    return _gaps(session, select(CollectionGap).where(CollectionGap.recorded_at >= as_utc(since)))
+
+
+def _gaps(session: Session, query: Select[CollectionGap]) -> list[Gap]:
+    """The gaps `query` selects, oldest first."""
+    ordered = query.order_by(CollectionGap.starts_at, CollectionGap.id)
     return [
         Gap(starts_at=row.starts_at, ends_at=row.ends_at, hashtag=row.hashtag)
-        for row in session.scalars(query)
+        for row in session.scalars(ordered)
     ]

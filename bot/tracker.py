@@ -154,7 +154,7 @@ def chat_windows(session: Session, *, now: datetime, keep: timedelta) -> list[Ch
     rows = session.execute(
         select(
             OutboxPost.chat_id, OutboxPost.kind, OutboxPost.due_at, OutboxPost.sent_at,
-            OutboxPost.x_id, OutboxPost.text,
+            OutboxPost.x_id,
         )
         .where(
             OutboxPost.kind.in_(CHAT_KINDS), OutboxPost.status != PostStatus.CANCELLED,
@@ -171,7 +171,7 @@ def chat_windows(session: Session, *, now: datetime, keep: timedelta) -> list[Ch
         )
     }
     by_chat: dict[int, list[tuple[PostKind, datetime, datetime | None, str | None]]] = {}
-    for chat_id, kind, due_at, sent_at, x_id, _text in rows:
+    for chat_id, kind, due_at, sent_at, x_id in rows:
         by_chat.setdefault(chat_id, []).append((kind, due_at, sent_at, x_id))
     windows = []
     for chat_id, posts in by_chat.items():
@@ -385,6 +385,7 @@ class Tracker:
                     report.gaps += 1
             if mark is not None:
                 session.add(TrackerMark(name=mark, done_at=now))
+            record_bot_chats(session, host=self._bot_username)  # with their posts as archived
         for starts_at, ends_at in gaps:
             self._alert(
                 f"posts on {hashtag} from {starts_at:%Y-%m-%d %H:%M} to {ends_at:%Y-%m-%d %H:%M} "
@@ -409,8 +410,7 @@ class Tracker:
 
     def _windows(self, now: datetime) -> list[ChatWindow]:
         keep = max(self.settings.late_sweeps, default=timedelta(0)) + timedelta(days=1)
-        with write_transaction(self._sessions) as session:
-            record_bot_chats(session, host=self._bot_username)  # the chats table stays current
+        with self._sessions() as session:  # read only: this runs every few seconds
             return chat_windows(session, now=now, keep=keep)
 
     def _hashtags(self, windows: Iterable[ChatWindow]) -> list[str]:

@@ -97,6 +97,14 @@ def test_the_daemon_runs_the_tracker_and_archives_the_hashtag(
         assert session.scalar(select(func.count()).select_from(Tweet)) == 1
 
 
+def collect(client: TweepyXClient, sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    """One round of polling #TraineeTalk into the archive."""
+    Tracker(
+        client=client, sessions=sessions, clock=clock,
+        settings=TrackerSettings(hashtags=("#TraineeTalk",)),
+    ).poll_all()  # fmt: skip
+
+
 def sweep_requests(sessions: sessionmaker[Session]) -> int:
     with sessions() as session:
         return int(
@@ -115,16 +123,10 @@ def test_the_daily_sweep_checks_a_share_once_a_day_and_removes_what_x_deleted(
     admin.add_user("ana")
     posts = [admin.post_as("ana", f"#TraineeTalk note {n}") for n in range(150)]
     clock.advance(60)
-    Tracker(
-        client=client, sessions=sessions, clock=clock,
-        settings=TrackerSettings(hashtags=("#TraineeTalk",)),
-    ).poll_all()  # fmt: skip
+    collect(client, sessions, clock)
     gone = client.post("a post of the bot's own, deleted below #TraineeTalk")
     clock.advance(60)
-    Tracker(
-        client=client, sessions=sessions, clock=clock,
-        settings=TrackerSettings(hashtags=("#TraineeTalk",)),
-    ).poll_all()  # fmt: skip
+    collect(client, sessions, clock)
     client.delete(gone.id)
     clock.advance(60)
     alerts: list[str] = []
@@ -153,10 +155,7 @@ def test_a_sweep_stopped_by_x_is_tried_again_later_the_same_day(
     admin.add_user("ana")
     admin.post_as("ana", "#TraineeTalk one")
     clock.advance(60)
-    Tracker(
-        client=client, sessions=sessions, clock=clock,
-        settings=TrackerSettings(hashtags=("#TraineeTalk",)),
-    ).poll_all()  # fmt: skip
+    collect(client, sessions, clock)
     daily = DailySweep(client=client, sessions=sessions, clock=clock, sweep_days=30)
     admin.set_faults(queue=[503])
     assert daily.tick() is False

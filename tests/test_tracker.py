@@ -137,6 +137,21 @@ def sent_id(sessions: sessionmaker[Session], kind: PostKind, number: int = 0) ->
     return x_id
 
 
+def run_one_question_chat(
+    client: TweepyXClient, sessions: sessionmaker[Session], clock: FakeClock, alerts: list[str]
+) -> Tracker:
+    """Queue and post a one-question chat (intro, Q1, closing), ticking the tracker after
+    each post; the tracker."""
+    queue_chat(sessions, clock, questions=1)
+    poster = sender(client, sessions, clock)
+    tracker = make_tracker(client, sessions, clock, alerts)
+    for step in range(3):
+        clock.set(START + step * INTERVAL)
+        poster.send_next()
+        tracker.tick()
+    return tracker
+
+
 # -- outside chats ------------------------------------------------------------------------
 
 
@@ -225,13 +240,7 @@ def test_late_sweeps_collect_replies_without_the_hashtag_once_each_after_restart
     sessions: sessionmaker[Session],
     alerts: list[str],
 ) -> None:
-    queue_chat(sessions, clock, questions=1)
-    poster = sender(client, sessions, clock)
-    tracker = make_tracker(client, sessions, clock, alerts)
-    for step in range(3):
-        clock.set(START + step * INTERVAL)
-        poster.send_next()
-        tracker.tick()
+    tracker = run_one_question_chat(client, sessions, clock, alerts)
     q1 = sent_id(sessions, PostKind.QUESTION, 1)
     closes = START + 2 * INTERVAL + timedelta(hours=1)
     clock.set(closes + timedelta(minutes=5))  # the window has closed
@@ -268,13 +277,7 @@ def test_a_stopped_daemon_catches_up_with_one_late_sweep_not_two(
     sessions: sessionmaker[Session],
     alerts: list[str],
 ) -> None:
-    queue_chat(sessions, clock, questions=1)
-    poster = sender(client, sessions, clock)
-    tracker = make_tracker(client, sessions, clock, alerts)
-    for step in range(3):
-        clock.set(START + step * INTERVAL)
-        poster.send_next()
-        tracker.tick()
+    tracker = run_one_question_chat(client, sessions, clock, alerts)
     clock.set(START + 2 * INTERVAL + timedelta(hours=30))  # both sweeps are due at once
     report = tracker.tick()
     assert sum(q.startswith("conversation_id:") for q in report.polled) == 1
