@@ -133,7 +133,7 @@ def _sent_posts(session: Session) -> dict[int, list[_Sent]]:
     )
     by_chat: dict[int, list[_Sent]] = {}
     for chat_id, kind, number, x_id, at in rows:
-        if x_id is not None:  # (the query asks for these only)
+        if x_id is not None and chat_id is not None:  # (the query asks for these only)
             by_chat.setdefault(chat_id, []).append(_Sent(kind, number, x_id, _aware(at)))
     for chat_id, posts in list(by_chat.items()):
         intro = [post for post in posts if post.kind is PostKind.INTRO]

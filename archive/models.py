@@ -254,6 +254,11 @@ class PostKind(enum.Enum):
     INTRO = "intro"
     QUESTION = "question"
     CLOSING = "closing"
+    # Not chat posts (chat_id is None): bot/welcomes.py queues them, keyed by series
+    # "welcome" (number = welcomes.id), "optout" (opt_outs.id), "digest" (hashtag's place).
+    WELCOME = "welcome"  # a reply welcoming a newcomer
+    ACK = "ack"  # the one reply telling a person who opted out that they will not hear again
+    DIGEST = "digest"  # the weekly post welcoming the week's newcomers together
 
 
 class PostStatus(enum.Enum):
@@ -314,6 +319,8 @@ class OutboxPost(Base):
     (re-anchored after a late thread post). `not_before` defers it (rate limit,
     backoff). `acquired_by`/`acquired_until` are the claim of the poster sending it;
     `attempts` counts claims. `x_id` and `replied_to_x_id` record what X has.
+    Welcomes, acknowledgements and digests belong to no chat (`chat_id` None); a
+    welcome or acknowledgement replies to `reply_target`, the person's post.
     """
 
     __tablename__ = "outbox_posts"
@@ -323,7 +330,7 @@ class OutboxPost(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    chat_id: Mapped[int] = mapped_column(ForeignKey("outbox_chats.id"), index=True)
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_chats.id"), index=True)
     series: Mapped[str] = mapped_column(Text)
     chat_date: Mapped[date] = mapped_column(Date)
     kind: Mapped[PostKind] = mapped_column(_string_enum(PostKind, "post_kind"))
@@ -338,6 +345,7 @@ class OutboxPost(Base):
     x_id: Mapped[str | None] = mapped_column(Text)
     thread: Mapped[bool]
     replied_to_x_id: Mapped[str | None] = mapped_column(Text)
+    reply_target: Mapped[str | None] = mapped_column(Text)
     lateness_seconds: Mapped[int] = mapped_column(Integer)
     acquired_by: Mapped[str | None] = mapped_column(Text)
     acquired_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -345,7 +353,7 @@ class OutboxPost(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    chat: Mapped[OutboxChat] = relationship(back_populates="posts")
+    chat: Mapped[OutboxChat | None] = relationship(back_populates="posts")
 
 
 class Lease(Base):
@@ -409,3 +417,76 @@ class ChatPost(Base):
     )
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
     tweet_id: Mapped[str] = mapped_column(Text)
+
+
+# --- Welcomes and opt-outs (bot/welcomes.py drives them). ---
+
+
+class WelcomeStatus(enum.Enum):
+    """Where a person is in being welcomed; one row per person, ever.
+
+    KNOWN: in the archive before welcomes began, or imported: never welcomed.
+    QUEUED: a welcome reply is in the outbox (`outbox_post_id`); SENT once X has it.
+    LISTED: waiting for an organiser (mode `organisers`, or a reply X would not allow).
+    DONE / SKIPPED: an organiser welcomed them by hand / decided not to.
+    NOTED: only counted in the weekly digest (mode `digest` alone).
+    OPTED_OUT: they asked not to be contacted before anything went out.
+    """
+
+    KNOWN = "known"
+    QUEUED = "queued"
+    SENT = "sent"
+    LISTED = "listed"
+    DONE = "done"
+    SKIPPED = "skipped"
+    NOTED = "noted"
+    OPTED_OUT = "opted_out"
+
+
+class Welcome(Base):
+    """A person tcbot has seen arrive on a tracked hashtag, and what it did about it.
+
+    `user_id` is unique: a person is decided about once. `tweet_id` is the post they
+    are welcomed for (the one a reply answers); `in_digest` marks them for the weekly
+    digest, `digest_post_id` the digest that counted them.
+    """
+
+    __tablename__ = "welcomes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(Text, unique=True)
+    username: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    hashtag: Mapped[str | None] = mapped_column(Text)
+    tweet_id: Mapped[str | None] = mapped_column(Text)
+    first_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[WelcomeStatus] = mapped_column(_string_enum(WelcomeStatus, "welcome_status"))
+    text: Mapped[str | None] = mapped_column(Text)
+    template: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    outbox_post_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_posts.id"))
+    in_digest: Mapped[bool] = mapped_column(default=False)
+    digest_post_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_posts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OptOut(Base):
+    """A person who asked never to be contacted by the bot. Kept for ever: `tcbot archive
+    forget` leaves it, and `tcbot optout remove` only sets `removed_at`.
+
+    `tweet_id` is their request on X (unique: one post opts out once, even if it is read
+    again after a removal); `ack_post_id` the outbox reply telling them so, at most one.
+    """
+
+    __tablename__ = "opt_outs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str | None] = mapped_column(Text, index=True)
+    username_key: Mapped[str] = mapped_column(Text, index=True)
+    username: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)  # "reply" (they asked on X) or "organiser"
+    tweet_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    ack_post_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_posts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

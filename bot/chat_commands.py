@@ -6,6 +6,7 @@ and raise TcbotError for anything the host must fix.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -22,7 +23,11 @@ from bot.config import Settings
 from bot.errors import TcbotError
 from bot.schedule_files import Schedule, load_schedules, load_series, plan_chat
 from bot.thread_text import MAX_WEIGHTED, weighted_length
+from bot.welcome_texts import load_welcome_config
+from bot.welcomes import WelcomePolicy, Welcomer
+from bot.x_client import XClient
 
+log = logging.getLogger(__name__)
 Echo = Callable[[str], None]
 CHANGED = {"hold": "held", "release": "released", "cancel": "cancelled"}
 
@@ -206,6 +211,32 @@ def run(
         daemon.run_daemon(
             sessions=sessions, client=client, clock=clock, holder=lease.make_holder(),
             schedule_paths=paths, stop=stop, drain=drain, tracker=tracker, daily_sweep=daily_sweep,
+            welcomer=make_welcomer(settings, sessions=sessions, clock=clock, client=client,
+                                   on_alert=alert),
             step=daemon.crash_hook_from_env(os.environ), bot_username=settings.bot_username,
             on_alert=alert,
         )  # fmt: skip
+
+
+def make_welcomer(
+    settings: Settings,
+    *,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    client: XClient,
+    on_alert: Callable[[str], None] | None = None,
+) -> Welcomer | None:
+    """The Welcomer for `tcbot run`; None (with an alert) when the welcome file has
+    problems: chats must still be posted while a host fixes a typo there."""
+    try:
+        config = load_welcome_config(Path(settings.welcome_file))
+    except TcbotError as error:
+        message = f"welcomes are off until the welcome file is fixed: {error}"
+        log.error("%s", message)
+        if on_alert is not None:
+            on_alert(message)
+        return None
+    return Welcomer(
+        sessions=sessions, clock=clock, policy=WelcomePolicy.from_settings(settings),
+        config=config, hashtags=settings.hashtags, me=client.me,
+    )  # fmt: skip

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -73,6 +74,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TCBOT_SWEEP_DAYS", "30", "days over which the daily sweep re-checks the whole archive"
     ),
+    Setting("TCBOT_WELCOME_FILE", "schedules/welcome.toml", "the welcome texts and modes (TOML)"),
+    Setting("TCBOT_WELCOME_DRY_RUN", "false", "true: welcome replies are queued held, for review"),
+    Setting("TCBOT_WELCOME_WINDOW_DAYS", "7", "a first post this recent makes a newcomer"),
+    Setting("TCBOT_WELCOMES_PER_HOUR", "10", "most welcome replies sent in any hour"),
+    Setting("TCBOT_WELCOMES_PER_DAY", "30", "most welcome replies sent in a (local) day"),
+    Setting(
+        "TCBOT_QUIET_HOURS", "22:00-08:00", "local hours when welcomes wait (HH:MM-HH:MM, or none)"
+    ),
     Setting("TCBOT_LOG_LEVEL", "INFO", "how much to log: DEBUG, INFO, WARNING or ERROR"),
 )
 CREDENTIAL_NAMES = tuple(s.name for s in SETTINGS if s.secret)
@@ -128,6 +137,12 @@ class Settings:
     poll_minutes: int
     late_sweep_hours: tuple[float, ...]
     sweep_days: int
+    welcome_file: str
+    welcome_dry_run: bool
+    welcome_window_days: int
+    welcomes_per_hour: int
+    welcomes_per_day: int
+    quiet_hours: tuple[time, time] | None  # (start, end) local; None: no quiet hours
     log_level: str
 
     @property
@@ -170,6 +185,16 @@ class Settings:
             poll_minutes=_int("TCBOT_POLL_MINUTES", get("TCBOT_POLL_MINUTES"), 1, 1440),
             late_sweep_hours=_hours("TCBOT_LATE_SWEEP_HOURS", get("TCBOT_LATE_SWEEP_HOURS")),
             sweep_days=_int("TCBOT_SWEEP_DAYS", get("TCBOT_SWEEP_DAYS"), 1, 365),
+            welcome_file=_required("TCBOT_WELCOME_FILE", get("TCBOT_WELCOME_FILE")),
+            welcome_dry_run=_bool("TCBOT_WELCOME_DRY_RUN", get("TCBOT_WELCOME_DRY_RUN")),
+            welcome_window_days=_int(
+                "TCBOT_WELCOME_WINDOW_DAYS", get("TCBOT_WELCOME_WINDOW_DAYS"), 1, 30
+            ),
+            welcomes_per_hour=_int(
+                "TCBOT_WELCOMES_PER_HOUR", get("TCBOT_WELCOMES_PER_HOUR"), 0, 100
+            ),
+            welcomes_per_day=_int("TCBOT_WELCOMES_PER_DAY", get("TCBOT_WELCOMES_PER_DAY"), 0, 1000),
+            quiet_hours=_quiet_hours("TCBOT_QUIET_HOURS", get("TCBOT_QUIET_HOURS")),
             log_level=_choice("TCBOT_LOG_LEVEL", get("TCBOT_LOG_LEVEL"), LOG_LEVELS),
         )
 
@@ -194,6 +219,16 @@ class Settings:
             "TCBOT_POLL_MINUTES": str(self.poll_minutes),
             "TCBOT_LATE_SWEEP_HOURS": ",".join(f"{h:g}" for h in self.late_sweep_hours),
             "TCBOT_SWEEP_DAYS": str(self.sweep_days),
+            "TCBOT_WELCOME_FILE": self.welcome_file,
+            "TCBOT_WELCOME_DRY_RUN": "true" if self.welcome_dry_run else "false",
+            "TCBOT_WELCOME_WINDOW_DAYS": str(self.welcome_window_days),
+            "TCBOT_WELCOMES_PER_HOUR": str(self.welcomes_per_hour),
+            "TCBOT_WELCOMES_PER_DAY": str(self.welcomes_per_day),
+            "TCBOT_QUIET_HOURS": (
+                f"{self.quiet_hours[0]:%H:%M}-{self.quiet_hours[1]:%H:%M}"
+                if self.quiet_hours
+                else "none"
+            ),
             "TCBOT_LOG_LEVEL": self.log_level,
         }
         secret_note = "(not set: sandbox)" if self.credentials is None else "(set, hidden)"
@@ -346,6 +381,38 @@ def _hours(name: str, value: str | None) -> tuple[float, ...]:
             f"write it like {name}=1,24 in .env",
         )
     return hours
+
+
+def _bool(name: str, value: str | None) -> bool:
+    word = _required(name, value).strip().lower()
+    if word in ("true", "yes", "1", "on"):
+        return True
+    if word in ("false", "no", "0", "off"):
+        return False
+    raise ConfigError(name, f"{name}={value!r} is not true or false", f"fix {name} in .env")
+
+
+def _quiet_hours(name: str, value: str | None) -> tuple[time, time] | None:
+    """ "22:00-08:00" -> (22:00, 08:00), a span that may cross midnight; "none" -> None."""
+    text = _required(name, value).strip().lower()
+    if text in ("", "none", "off"):
+        return None
+    start, sep, end = text.partition("-")
+    try:
+        if not sep:
+            raise ValueError(text)
+        span = (time.fromisoformat(start.strip()), time.fromisoformat(end.strip()))
+    except ValueError:
+        raise ConfigError(
+            name,
+            f"{name}={value!r} is not a span of local times",
+            f"write it like {name}=22:00-08:00 in .env, or {name}=none",
+        ) from None
+    if span[0] == span[1]:
+        raise ConfigError(
+            name, f"{name}={value!r} starts and ends at the same time", f"fix {name} in .env"
+        )
+    return span
 
 
 def _price(name: str, value: str | None) -> float:

@@ -6,7 +6,9 @@ state a restart could lose, because the outbox in the database is the only queue
     post   every second: renew the single-poster lease; if it is ours, send every
            due post, one at a time (bot/sender.py), renewing the lease between posts
     track  every 5 seconds, while the lease is ours: the tracker (bot/tracker.py)
-           polls whatever is due: hashtags, chat conversations, late sweeps, roots
+           polls whatever is due: hashtags, chat conversations, late sweeps, roots;
+           then the welcomer (bot/welcomes.py) looks at what came in: requests to
+           stop, newcomers to welcome, the weekly digest
     sweep  hourly, while the lease is ours: once a UTC day, re-check a share of the
            archive with X (bot/sweep.py), so deleted posts go and hidden ones hide
     sync   every 30 seconds (and once at start-up, before any post): if a schedule
@@ -50,7 +52,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.models import TrackerMark
 from bot import outbox
 from bot.clock import Clock
-from bot.errors import ConfigError, XRejected
+from bot.errors import ConfigError, XError, XRejected
 from bot.lease import (
     DEFAULT_TTL,
     POSTER,
@@ -64,6 +66,7 @@ from bot.schedule_files import load_schedules
 from bot.sender import Sender, SendOutcome
 from bot.sweep import daily_quota, sweep
 from bot.tracker import Tracker
+from bot.welcomes import Welcomer
 from bot.x_client import XClient
 
 __all__ = [
@@ -304,24 +307,34 @@ def run_daemon(
     tracker: Tracker | None = None,
     track_every: float = TRACK_EVERY,
     daily_sweep: DailySweep | None = None,
+    welcomer: Welcomer | None = None,
 ) -> None:
     """Post due outbox posts until `stop` is set (or, with `drain`, until none is due).
 
     With a `tracker`, also collect the tracked hashtags and chats (bot/tracker.py),
     and with a `daily_sweep` check a share of the archive with X each day, both only
     while this daemon holds the poster lease (a standby must not pay for the same
-    reads). `bot_username` (without @) is asked of X (`me`) when needed.
+    reads). With a `welcomer`, newcomers are welcomed after each tracker tick, and the
+    sender holds welcomes back in quiet hours and over the caps. `bot_username`
+    (without @) is asked of X (`me`) when needed.
     """
     sender = Sender(
         sessions=sessions, client=client, clock=clock, holder=holder,
         bot_username=bot_username, step=step, on_alert=on_alert,
+        held_back=welcomer.policy.held_back if welcomer is not None else None,
     )  # fmt: skip
     loop = PostingLoop(sessions=sessions, sender=sender, clock=clock, stop=stop, ttl=ttl)
     watcher = ScheduleWatcher(schedule_paths)
 
     def track() -> None:
-        if tracker is not None and loop.holding and not stop.is_set():
-            tracker.tick()
+        if not loop.holding or stop.is_set():
+            return
+        new_posts = tracker.tick().new_posts if tracker is not None else 0
+        if welcomer is not None:
+            try:
+                welcomer.tick(new_posts=new_posts)
+            except XError as error:  # asking X who the bot is; the next tick asks again
+                log.warning("welcomes: %s; trying again at the next tick", error)
 
     def sweep_job() -> None:
         if daily_sweep is not None and loop.holding and not stop.is_set():
@@ -345,7 +358,7 @@ def run_daemon(
         scheduler.add_job(loop.tick, "interval", seconds=post_every, id="post",
                           next_run_time=datetime.now(UTC))  # fmt: skip
         scheduler.add_job(sync, "interval", seconds=sync_every, id="sync")
-        if tracker is not None:
+        if tracker is not None or welcomer is not None:
             scheduler.add_job(track, "interval", seconds=track_every, id="track",
                               next_run_time=datetime.now(UTC) + timedelta(seconds=1))  # fmt: skip
         if daily_sweep is not None:

@@ -65,7 +65,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from archive.models import OutboxChat, OutboxPost, PostKind, PostStatus
@@ -139,8 +139,8 @@ class QueueRow:
     planned_at: datetime
     not_before: datetime | None
     thread: bool
-    hashtag: str
-    timezone: str  # the chat's, for showing local times
+    hashtag: str  # the chat's; "" for a post of no chat (a welcome, say)
+    timezone: str  # the chat's, for showing local times ("UTC" for a post of no chat)
     weighted_length: int | None = None  # filled in when list_queue is given `measure`
 
 
@@ -159,8 +159,12 @@ def list_queue(
     fills in each row's weighted_length.
     """
     query = (
-        select(OutboxPost, OutboxChat.hashtag, OutboxChat.timezone)
-        .join(OutboxPost.chat)
+        select(
+            OutboxPost,
+            func.coalesce(OutboxChat.hashtag, ""),
+            func.coalesce(OutboxChat.timezone, "UTC"),
+        )
+        .outerjoin(OutboxPost.chat)
         .order_by(OutboxPost.due_at, OutboxPost.id)
     )
     if not include_finished:

@@ -19,6 +19,7 @@ cannot write any more and fails with "database is locked".
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -46,7 +47,7 @@ class Claimed:
     """A post claimed for sending: everything the sender needs, read in the claim."""
 
     id: int
-    chat_id: int
+    chat_id: int | None  # None for a welcome, an acknowledgement or a digest
     series: str
     chat_date: date
     kind: PostKind
@@ -55,7 +56,9 @@ class Claimed:
     thread: bool
     due_at: datetime
     attempts: int  # including this one
-    reply_to_x_id: str | None  # the latest SENT thread post of the chat before this one
+    # A thread post: the latest SENT thread post of the chat before this one. A welcome or
+    # an acknowledgement: the person's post it answers (reply_target).
+    reply_to_x_id: str | None
     recovering: bool  # its earlier claim expired while SENDING: check X before re-sending
     # due_at + its lateness limit. A recovering post not found on X after this should
     # not be sent: record_retry it, and the next miss_overdue marks it missed.
@@ -72,11 +75,18 @@ def post_label(kind: PostKind, number: int) -> str:
     if kind is PostKind.REMINDER:
         ahead = f"{number // 60} h" if number % 60 == 0 else f"{number} min"
         return f"reminder {ahead} before"
+    if kind is PostKind.ACK:
+        return "opt-out reply"
+    if kind is PostKind.DIGEST:
+        return "weekly welcome"
     return str(kind.value)
 
 
 def describe(post: OutboxPost) -> str:
-    """'2026-12-02 #TraineeTalk Q3': the chat's date and hashtag, and which post."""
+    """'2026-12-02 #TraineeTalk Q3': the chat's date and hashtag, and which post
+    ('2026-12-02 welcome #4' for a post of no chat)."""
+    if post.chat is None:
+        return f"{post.chat_date} {post_label(post.kind, post.number)} #{post.id}"
     return f"{post.chat_date} {post.chat.hashtag} {post_label(post.kind, post.number)}"
 
 
@@ -168,19 +178,27 @@ def miss_overdue(session: Session, *, now: datetime) -> tuple[str, ...]:
 
 
 def claim_next(
-    session: Session, *, holder: str, now: datetime, claim_for: timedelta
+    session: Session,
+    *,
+    holder: str,
+    now: datetime,
+    claim_for: timedelta,
+    held_back: Callable[[Session, datetime], Collection[PostKind]] | None = None,
 ) -> Claimed | None:
     """Claim the earliest due post for `holder` until now + claim_for; None if none is due.
 
     Candidates, earliest (due_at, id) first: QUEUED posts due by `now` and not
     deferred past it, and SENDING posts whose claim has expired (recovering=True: the
     holder may have posted it before dying). A thread post waits while an earlier
-    thread post of its chat is queued or sending. The claim sets SENDING,
-    acquired_by/acquired_until and attempts + 1; commit it before calling X.
+    thread post of its chat is queued or sending. `held_back`, asked after the write
+    lock is taken, names kinds of QUEUED post not to claim now (welcomes in quiet
+    hours or over their caps). The claim sets SENDING, acquired_by/acquired_until and
+    attempts + 1; commit it before calling X.
     """
     lock_for_write(session)
+    waiting = tuple(held_back(session, now)) if held_back is not None else ()
     query = (
-        _claimable(now)
+        _claimable(now, waiting)
         .limit(1)
         .with_for_update(skip_locked=True, of=OutboxPost)
         .execution_options(populate_existing=True)
@@ -204,7 +222,7 @@ def claim_next(
         thread=post.thread,
         due_at=post.due_at,
         attempts=post.attempts + 1,
-        reply_to_x_id=_reply_target(session, post),
+        reply_to_x_id=_reply_target(session, post) if post.thread else post.reply_target,
         recovering=recovering,
         miss_after=post.due_at + timedelta(seconds=post.lateness_seconds),
     )
@@ -241,7 +259,7 @@ def _take(
     return result.rowcount == 1
 
 
-def _claimable(now: datetime) -> Select[OutboxPost]:
+def _claimable(now: datetime, held_back: Sequence[PostKind] = ()) -> Select[OutboxPost]:
     earlier = aliased(OutboxPost)
     waits = exists().where(
         OutboxPost.thread.is_(True),
@@ -255,6 +273,8 @@ def _claimable(now: datetime) -> Select[OutboxPost]:
         OutboxPost.due_at <= now,
         or_(OutboxPost.not_before.is_(None), OutboxPost.not_before <= now),
     )
+    if held_back:
+        due = and_(due, OutboxPost.kind.not_in(held_back))
     expired = and_(OutboxPost.status == PostStatus.SENDING, OutboxPost.acquired_until < now)
     return (
         select(OutboxPost)
@@ -359,7 +379,7 @@ def record_retry(
     if post.status is not PostStatus.SENDING:
         log.warning("outbox post #%d is %s, not sending: retry not recorded", post.id, post.status)
         return
-    cancelled = post.chat.status is ChatStatus.CANCELLED
+    cancelled = post.chat is not None and post.chat.status is ChatStatus.CANCELLED
     post.status = PostStatus.CANCELLED if cancelled else PostStatus.QUEUED
     post.last_error = error
     post.not_before = not_before

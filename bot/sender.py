@@ -38,7 +38,7 @@ import logging
 import random
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,14 +46,14 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive.models import OutboxPost, PostStatus
+from archive.models import OutboxPost, PostKind, PostStatus
 from bot import outbox
 from bot.clock import Clock
 from bot.errors import RateLimited, XError, XRejected, XRejectReason
 from bot.lease import holder_is_dead, write_transaction
 from bot.outbox import Claimed
 from bot.x_client import XClient
-from bot.x_usage import outbox_chat_purpose, usage_purpose
+from bot.x_usage import WELCOMES_PURPOSE, outbox_chat_purpose, usage_purpose
 
 __all__ = [
     "AUTH_RETRY",
@@ -145,10 +145,18 @@ def normalise_text(text: str) -> str:
 
 
 def find_own_post(
-    client: XClient, *, bot_username: str, text: str, since: datetime, now: datetime
+    client: XClient,
+    *,
+    bot_username: str,
+    text: str,
+    since: datetime,
+    now: datetime,
+    replying_to: str | None = None,
 ) -> FoundPost | None:
     """The bot's earliest post since `since` with this text (normalised), or None.
 
+    With `replying_to`, only a reply to that post counts: two newcomers called Ana may
+    get the same words, and one's welcome must not pass for the other's.
     Raises XError when the search fails: the caller must not conclude "not posted".
     """
     since = max(min(since, now - timedelta(minutes=1)), now - SEARCH_WINDOW)
@@ -159,6 +167,7 @@ def find_own_post(
         for page in result.pages
         for tweet in page.payload.get("data", [])
         if normalise_text(str(tweet.get("text", ""))) == wanted
+        and (replying_to is None or _replied_to(tweet) == replying_to)
     ]
     if not matches:
         return None
@@ -178,6 +187,13 @@ def label(claimed: Claimed) -> str:
     return f"{claimed.series} {claimed.chat_date} {outbox.post_label(claimed.kind, claimed.number)}"
 
 
+def _purpose(claimed: Claimed) -> str:
+    """The usage log's purpose of a post: its chat's, or "welcomes" for a post of no chat."""
+    if claimed.chat_id is None:
+        return WELCOMES_PURPOSE
+    return outbox_chat_purpose(claimed.chat_id)
+
+
 class Sender:
     """Sends due outbox posts, one per `send_next()` call: claim, commit, send, record."""
 
@@ -191,6 +207,7 @@ class Sender:
         bot_username: str | None,
         step: Callable[[str], None] | None = None,
         on_alert: Callable[[str], None] | None = None,
+        held_back: Callable[[Session, datetime], Collection[PostKind]] | None = None,
         rng: random.Random | None = None,
         backoff: Backoff = DEFAULT_BACKOFF,
         max_attempts: int = MAX_ATTEMPTS,
@@ -203,6 +220,7 @@ class Sender:
         self._bot_username = bot_username
         self._step = step or (lambda name: None)
         self._on_alert = on_alert
+        self._held_back = held_back
         self._rng = rng or random.Random()
         self._backoff = backoff
         self._max_attempts = max_attempts
@@ -216,7 +234,7 @@ class Sender:
         if claimed is None:
             return None
         self._step("claimed")
-        with usage_purpose(outbox_chat_purpose(claimed.chat_id)):
+        with usage_purpose(_purpose(claimed)):
             try:
                 if claimed.recovering:
                     return self._recover(claimed)
@@ -237,20 +255,24 @@ class Sender:
         with write_transaction(self._sessions) as session:
             _free_claims_of_dead_holders(session, holder=self.holder, now=now)
             return outbox.claim_next(
-                session, holder=self.holder, now=now, claim_for=self._claim_for
-            )
+                session, holder=self.holder, now=now, claim_for=self._claim_for,
+                held_back=self._held_back,
+            )  # fmt: skip
 
     # -- send and record ----------------------------------------------------------------
 
     def _send(self, claimed: Claimed) -> SendOutcome:
-        parent = claimed.reply_to_x_id if claimed.thread else None
+        parent = claimed.reply_to_x_id
         tried: list[str] = []
         while True:
             try:
                 posted = self._client.post(claimed.text, reply_to=parent)
                 break
             except XRejected as error:
-                if error.reason is not XRejectReason.REPLY_TARGET_GONE or parent is None:
+                # Only a thread post moves to an earlier parent: a welcome whose post is
+                # gone is not sent at all (on its own it would be an unsolicited mention).
+                gone = error.reason is XRejectReason.REPLY_TARGET_GONE
+                if not gone or parent is None or not claimed.thread:
                     raise
                 tried.append(parent)
                 parent = self._earlier_parent(claimed, tried)
@@ -300,6 +322,7 @@ class Sender:
             text=claimed.text,
             since=claimed.due_at - RECOVERY_LOOKBACK,
             now=now,
+            replying_to=None if claimed.thread else claimed.reply_to_x_id,
         )
 
     def _recover(self, claimed: Claimed) -> SendOutcome:

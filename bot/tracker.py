@@ -172,6 +172,8 @@ def chat_windows(session: Session, *, now: datetime, keep: timedelta) -> list[Ch
     }
     by_chat: dict[int, list[tuple[PostKind, datetime, datetime | None, str | None]]] = {}
     for chat_id, kind, due_at, sent_at, x_id in rows:
+        if chat_id is None:  # (chat kinds always have a chat)
+            continue
         by_chat.setdefault(chat_id, []).append((kind, due_at, sent_at, x_id))
     windows = []
     for chat_id, posts in by_chat.items():

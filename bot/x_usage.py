@@ -53,6 +53,9 @@ def usage_purpose(purpose: str) -> Iterator[None]:
         _PURPOSE.reset(token)
 
 
+WELCOMES_PURPOSE = "welcomes"  # welcomes, opt-out replies and digests (bot/welcomes.py)
+
+
 def outbox_chat_purpose(outbox_chat_id: int) -> str:
     """The purpose for requests made for a chat the bot runs (posting, polling)."""
     return f"outbox-chat:{outbox_chat_id}"
