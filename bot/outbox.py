@@ -207,8 +207,9 @@ def _queue_row(
 def select_posts(session: Session, selector: str) -> list[OutboxPost]:
     """The posts a host names, in due order; OutboxError if it names none.
 
-    "2026-12-02": every post of the chats on that date (any series);
-    "traineetalk:2026-12-02": that series' chat; "#12" (or "12"): post 12.
+    "2026-12-02": every post of the chats on that date (any series; not the welcomes,
+    acknowledgements or digests queued that day); "traineetalk:2026-12-02": that series'
+    chat ("welcome:2026-12-02": the welcomes queued that day); "#12" (or "12"): post 12.
     """
     wanted = selector.strip()
     if number := _POST_NUMBER.fullmatch(wanted):
@@ -229,6 +230,8 @@ def select_posts(session: Session, selector: str) -> list[OutboxPost]:
     series = chat.group("series")
     if series is not None:
         query = query.where(OutboxPost.series == series)
+    else:  # a date names chats: welcomes and digests are named by number or series
+        query = query.where(OutboxPost.chat_id.is_not(None))
     posts = list(session.scalars(query.order_by(OutboxPost.due_at, OutboxPost.id)))
     if not posts:
         which = f"of the series {series!r} " if series else ""

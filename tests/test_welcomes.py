@@ -484,3 +484,17 @@ def test_welcomes_opt_outs_stop_a_downgrade_that_would_lose_them(engine: Engine)
     with sessions() as session:
         assert [row.username for row in rows(session, OptOut)] == ["keep_me"]
     assert archive.db.current_revision(engine) == "0006_welcomes"
+
+
+def test_welcomes_a_chat_date_does_not_name_held_welcomes(sessions: sessionmaker[Session]) -> None:
+    world = World(sessions, dry_run=True)
+    welcomer = started(world)
+    world.post("reviewed", "A1 hello #TraineeTalk", reply_to=world.bot_post)
+    welcomer.tick(new_posts=1)
+    [reply] = world.outbox(PostKind.WELCOME)
+    with world.sessions.begin() as session, pytest.raises(outbox.OutboxError):
+        outbox.release(session, "2026-12-02")  # a chat date: no chat that day, no welcome
+    with world.sessions.begin() as session:
+        assert outbox.release(session, "welcome:2026-12-02") == 1
+    [released] = world.outbox(PostKind.WELCOME)
+    assert released.id == reply.id and released.status is PostStatus.QUEUED
