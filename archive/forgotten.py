@@ -1,8 +1,10 @@
 """People who asked to be forgotten: removing them, and keeping their posts out from then on.
 
 `tcbot archive forget` calls `forget_user`: it removes a person's posts, others'
-retweets of them and their profile, and records them in `forgotten_users`. Nothing
-else keyed by user (opt-outs, say) is touched. From then on every way into the
+retweets of them, their profile and their `welcomes` row (their name and the words
+they were welcomed for; a welcome reply still unsent is cancelled), and records them
+in `forgotten_users`. Their opt-outs are kept: forgetting someone must never let the
+bot contact them again. From then on every way into the
 archive drops what they post: `ingest_page` (the tracker's polls, the sweep's
 lookups) and bulk imports (archive/ingest_bulk.py) pass each page through
 `without_forgotten` or `values_without_forgotten` (pure) first.
@@ -24,12 +26,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from archive.errors import TcbotError
 from archive.flatten import FlatPage
-from archive.models import ForgottenUser, ReferenceKind, Tweet, TweetReference, User
+from archive.models import (
+    ForgottenUser,
+    OutboxPost,
+    PostKind,
+    PostStatus,
+    ReferenceKind,
+    Tweet,
+    TweetReference,
+    User,
+    Welcome,
+)
 from archive.page_values import PageValues
 from archive.search_index import refresh_index
 
@@ -193,9 +205,11 @@ def forget_user(session: Session, username: str, *, at: datetime) -> ForgetPlan:
     in `forgotten_users` so ingest and imports drop their posts from now on.
 
     Returns what was removed. Forgetting someone the archive never saw still
-    records them, by username. Nothing else keyed by user (opt-outs, say) is touched.
+    records them, by username. Their `welcomes` row goes too (`_forget_welcome`);
+    their opt-outs stay.
     """
     plan = plan_forget(session, username)
+    _forget_welcome(session, plan, at=at)
     retweets = _retweets_of(session, plan.accounts)
     for start in range(0, len(retweets), CHUNK):
         session.execute(
@@ -224,6 +238,38 @@ def forget_user(session: Session, username: str, *, at: datetime) -> ForgetPlan:
     log.info("forgot @%s: %d accounts, %d posts, %d retweets of them", plan.username,
              len(plan.accounts), plan.posts, plan.retweets)  # fmt: skip
     return plan
+
+
+def _forget_welcome(session: Session, plan: ForgetPlan, *, at: datetime) -> None:
+    """Delete the person's welcome rows (by id, or by the username they had), cancelling
+    a welcome reply not yet sent: it would answer a post that is gone, with their name."""
+    match = [func.lower(Welcome.username) == plan.username]
+    if plan.accounts:
+        match.append(Welcome.user_id.in_(plan.accounts))
+    rows = session.execute(select(Welcome.id, Welcome.outbox_post_id).where(or_(*match))).all()
+    if not rows:
+        return
+    posts = [post_id for _, post_id in rows if post_id is not None]
+    if posts:
+        session.execute(
+            update(OutboxPost)
+            .where(
+                OutboxPost.id.in_(posts),
+                OutboxPost.kind == PostKind.WELCOME,
+                OutboxPost.status.in_((PostStatus.QUEUED, PostStatus.HELD)),
+            )
+            .values(
+                status=PostStatus.CANCELLED,
+                last_error="the person asked to be forgotten",
+                updated_at=at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        delete(Welcome)
+        .where(Welcome.id.in_([welcome_id for welcome_id, _ in rows]))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _checked_key(username: str) -> str:

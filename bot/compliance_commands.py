@@ -17,6 +17,7 @@ from archive.forgotten import ForgetPlan, forget_user, plan_forget
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import TcbotError
+from bot.optouts import is_opted_out
 from bot.sweep import Progress, SweepReport, daily_quota, sweep
 
 Echo = Callable[[str], None]
@@ -117,7 +118,13 @@ def forget(
         return None
     with sessions.begin() as session:
         done = forget_user(session, username, at=clock.now())
+        opted_out = any(
+            is_opted_out(session, user_id=user_id, username=done.username)
+            for user_id in done.accounts or (None,)
+        )
     echo(forgotten_line(done))
+    if opted_out:
+        echo(f"@{done.username} stays opted out: the bot will never contact them.")
     return done
 
 

@@ -3,22 +3,42 @@
 bot/cli/archive_import.py parses the arguments, draws the progress bar around
 `import_pages` and then calls `show`, which prints through `echo` (the summary) and
 `warn` (skipped lines) and raises TcbotError when nothing could be loaded.
+
+Everyone an import brings in counts as known, never as a newcomer: their first post
+on the hashtag may be years old. `mark_imported_known` records that with
+bot/welcomes.py's `mark_known`, in a transaction of its own after the import.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from archive.importer import ImportReport
 from bot.errors import TcbotError
+from bot.lease import write_transaction
+from bot.welcomes import mark_known
 
 Echo = Callable[[str], None]
 LISTED = 20  # skipped lines shown one by one; the rest are counted
 
 
-def show(report: ImportReport, *, echo: Echo, warn: Echo) -> None:
-    """List skipped lines (through `warn`) and sum up (through `echo`); TcbotError when
-    lines were skipped and nothing at all could be loaded."""
+def mark_imported_known(
+    sessions: sessionmaker[Session], report: ImportReport, *, now: datetime
+) -> int:
+    """Record everyone in the archive not yet decided about as known, after an import
+    that loaded something; returns how many people."""
+    if report.pages == 0:
+        return 0
+    with write_transaction(sessions) as session:
+        return mark_known(session, now=now)
+
+
+def show(report: ImportReport, *, echo: Echo, warn: Echo, known: int = 0) -> None:
+    """List skipped lines (through `warn`) and sum up (through `echo`), with the people
+    marked `known`; TcbotError when lines were skipped and nothing at all could be loaded."""
     for skipped in report.skipped[:LISTED]:
         warn(f"Skipped {skipped}")
     hidden = len(report.skipped) - LISTED
@@ -30,6 +50,9 @@ def show(report: ImportReport, *, echo: Echo, warn: Echo) -> None:
             "check that the files are X API pages, one per line, as twarc2 or tcbot writes them",
         )
     echo(summary(report))
+    if known:
+        people = _count(known, "person", "people")
+        echo(f"{people} marked as already known: they will not be welcomed.")
 
 
 def summary(report: ImportReport) -> str:

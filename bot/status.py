@@ -8,16 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.gaps import recent_gaps
-from archive.models import Chat, Lease, PostStatus
+from archive.models import Chat, Lease, OptOut, OutboxPost, PostKind, PostStatus
 from archive.usage import usage_between, usage_for
 from bot import outbox
 from bot.chat_commands import when
 from bot.config import Settings
 from bot.outbox import post_label
+from bot.welcome_commands import bot_welcomes, waiting_count
 from bot.x_usage import chat_purpose, outbox_chat_purpose
 
 Echo = Callable[[str], None]
@@ -65,6 +66,7 @@ def show(session: Session, *, settings: Settings, now: datetime, echo: Echo) -> 
     _usage(session, settings=settings, now=now, echo=echo)
     _chat_costs(session, settings=settings, now=now, echo=echo)
     _gaps(session, settings=settings, now=now, echo=echo)
+    _welcomes(session, settings=settings, now=now, echo=echo)
 
 
 def _poster(session: Session, *, now: datetime, echo: Echo) -> None:
@@ -122,3 +124,37 @@ def _gaps(session: Session, *, settings: Settings, now: datetime, echo: Echo) ->
     for gap in gaps:
         zone = settings.timezone
         echo(f"  {gap.hashtag}: {when(gap.starts_at, zone)} to {when(gap.ends_at, zone)}")
+
+
+WELCOME_KINDS = (PostKind.WELCOME, PostKind.ACK, PostKind.DIGEST)
+
+
+def _welcomes(session: Session, *, settings: Settings, now: datetime, echo: Echo) -> None:
+    """This month's welcome posts and their cost, the organisers' list, the replies
+    waiting, opt-outs in force, and whether the dry run holds replies back."""
+    start = month_start(now)
+    sent = session.scalar(
+        select(func.count()).where(
+            OutboxPost.kind.in_(WELCOME_KINDS), OutboxPost.status == PostStatus.SENT,
+            OutboxPost.sent_at >= start, OutboxPost.sent_at < next_month(start),
+        )
+    )  # fmt: skip
+    posts = int(sent or 0)
+    cost = settings.prices.cost(posts_read=0, users_read=0, posts_created=posts)
+    bot = bot_welcomes(session)
+    opt_outs = session.scalar(select(func.count()).where(OptOut.removed_at.is_(None)))
+    dry_run = "on: welcome replies are held for review" if settings.welcome_dry_run else "off"
+    echo(f"\nWelcomes (dry run {dry_run}):")
+    echo(f"  since {start:%d %b %Y}: {_count(posts, 'welcome post')} sent (welcomes, replies to"
+         f" opt-outs, digests); about ${cost:.2f}")  # fmt: skip
+    waiting = _count(waiting_count(session), "person", "people")
+    echo(f"  {waiting} waiting on the organisers' list (tcbot welcomes list)")
+    digests = ""
+    if bot.digests_held:
+        digests = f"; {_count(bot.digests_held, 'weekly digest')} held for review"
+    echo(f"  welcome replies: {bot.queued} queued, {bot.held} held{digests}")
+    echo(f"  {_count(int(opt_outs or 0), 'opt-out')} in force (tcbot optout list)")
+
+
+def _count(number: int, singular: str, plural: str = "") -> str:
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"

@@ -42,7 +42,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, insert, literal, select
+from sqlalchemy import exists, func, literal, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.models import (
@@ -508,8 +510,15 @@ def mark_known(session: Session, *, now: datetime) -> int:
         ~exists().where(Welcome.user_id == User.id),
     )
     columns = ["user_id", "username", "name", "status", "in_digest", "note"]
-    statement = insert(Welcome).from_select([*columns, "created_at", "updated_at"], authors)
-    return len(session.execute(statement.returning(Welcome.id)).all())
+    dialect = session.get_bind().dialect.name
+    make_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        make_insert(Welcome)
+        .from_select([*columns, "created_at", "updated_at"], authors)
+        .on_conflict_do_nothing(index_elements=["user_id"])  # decided meanwhile (the daemon)
+        .returning(Welcome.id)
+    )
+    return len(session.execute(statement).all())
 
 
 def _baseline(session: Session, now: datetime) -> datetime | None:

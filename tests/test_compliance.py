@@ -4,8 +4,8 @@ The sweep removes posts X reports deleted and hides accounts now protected or
 suspended (out of transcripts, search, intros, stats and exports; back with
 include_protected), 100 posts a request, spread so the archive is checked once per
 period, labelled "sweep" in the usage log, and a rate limit keeps what was done.
-Forgetting a person removes their posts and profile and keeps them out of every
-later ingest: polling pages and bulk imports.
+Forgetting a person removes their posts, profile and welcome row, keeps their opt-outs,
+and keeps them out of every later ingest: polling pages and bulk imports.
 """
 
 from __future__ import annotations
@@ -35,16 +35,23 @@ from archive.intro_queries import list_intros
 from archive.models import (
     ApiUsage,
     ForgottenUser,
+    OptOut,
+    OutboxPost,
+    PostKind,
+    PostStatus,
     Tweet,
     TweetHashtag,
     TweetMention,
     TweetReference,
     User,
+    Welcome,
+    WelcomeStatus,
 )
 from archive.search import search
 from archive.stats import weekly_stats
 from bot.clock import FakeClock
 from bot.errors import RateLimited, XError, XUnavailable
+from bot.optouts import add_opt_out, is_opted_out
 from bot.sandbox.remote import SandboxAdmin
 from bot.sandbox.server import start_sandbox
 from bot.sweep import daily_quota, sweep
@@ -509,6 +516,71 @@ def test_forget_unknown_username_records_it_and_drops_its_posts_by_name(
         assert ids(session) == set() and session.get(User, "777") is None
         rows = session.execute(select(ForgottenUser.username_key, ForgottenUser.user_id)).all()
         assert [tuple(row) for row in rows] == [("someone_new", None)]
+
+
+def test_forget_deletes_the_welcome_row_and_cancels_an_unsent_reply(
+    sessions: sessionmaker[Session],
+) -> None:
+    forget_scene(sessions)
+    with sessions.begin() as session:
+        for person, status in ((ALICE, WelcomeStatus.QUEUED), (DAVE, WelcomeStatus.LISTED)):
+            welcome = add_welcome(session, person["id"], person["username"], status)
+            if person is ALICE:
+                welcome.outbox_post_id = queued_welcome(session, welcome.id)
+        add_welcome(session, "999", "ALICE_T", WelcomeStatus.KNOWN)  # her name, another id
+    with sessions.begin() as session:
+        forget_user(session, "alice_t", at=T0 + timedelta(days=1))
+    with sessions() as session:
+        assert set(session.scalars(select(Welcome.user_id))) == {DAVE["id"]}
+        post = session.scalars(select(OutboxPost)).one()
+        assert (post.status, post.last_error, post.updated_at) == (
+            PostStatus.CANCELLED, "the person asked to be forgotten", T0 + timedelta(days=1)
+        )  # fmt: skip
+
+
+def test_forget_keeps_opt_outs_by_id_and_by_username(sessions: sessionmaker[Session]) -> None:
+    forget_scene(sessions)
+    with sessions.begin() as session:
+        add_welcome(session, ALICE["id"], "alice_t", WelcomeStatus.LISTED)
+        add_opt_out(session, "alice_t", now=T0)  # known: by id and username
+        add_opt_out(session, "@Alice_Old", now=T0)  # a name the archive never saw
+    with sessions.begin() as session:
+        forget_user(session, "alice_t", at=T0 + timedelta(days=1))
+        forget_user(session, "alice_old", at=T0 + timedelta(days=1))
+    with sessions() as session:
+        assert session.scalars(select(Welcome)).all() == []
+        rows = session.execute(
+            select(OptOut.username_key, OptOut.user_id, OptOut.removed_at).order_by(OptOut.id)
+        )
+        assert [tuple(row) for row in rows] == [
+            ("alice_t", ALICE["id"], None),
+            ("alice_old", None, None),
+        ]
+        assert is_opted_out(session, user_id=ALICE["id"], username=None)
+        assert is_opted_out(session, user_id=None, username="ALICE_T")
+        assert is_opted_out(session, user_id=None, username="alice_old")
+
+
+def add_welcome(session: Session, user_id: str, username: str, status: WelcomeStatus) -> Welcome:
+    welcome = Welcome(
+        user_id=user_id, username=username, name="Alice", hashtag="#TraineeTalk",
+        tweet_id="5001", status=status, text="Welcome, Alice!", in_digest=False,
+        created_at=T0, updated_at=T0,
+    )  # fmt: skip
+    session.add(welcome)
+    session.flush()
+    return welcome
+
+
+def queued_welcome(session: Session, number: int) -> int:
+    post = OutboxPost(
+        chat_id=None, series="welcome", chat_date=T0.date(), kind=PostKind.WELCOME, number=number,
+        text="Welcome, Alice!", planned_at=T0, due_at=T0, status=PostStatus.QUEUED, attempts=0,
+        thread=False, reply_target="5001", lateness_seconds=3600, created_at=T0, updated_at=T0,
+    )  # fmt: skip
+    session.add(post)
+    session.flush()
+    return post.id
 
 
 @pytest.mark.parametrize("name", ["", "@", "two words", "https://x.com/someone", "a" * 51])

@@ -15,6 +15,7 @@ from archive.db import make_engine, make_session_factory, upgrade
 from archive.ingest import ingest_page
 from archive.models import ForgottenUser, Tweet, User
 from bot.clock import SystemClock
+from bot.optouts import add_opt_out, is_opted_out
 from bot.sandbox.remote import SandboxAdmin
 from bot.sandbox.server import SandboxServer, start_sandbox
 from bot.wiring import SANDBOX_CREDENTIALS, make_x_client
@@ -195,3 +196,17 @@ def test_cli_sweep_stopped_by_a_rate_limit_keeps_its_work_and_says_so(
     assert_user_error(code, out, err, "the sweep stopped after 0 of 6 posts: X's rate limit",
                       "run it again later")  # fmt: skip
     assert counts(archive_session)[0] == 6
+
+
+def test_cli_forget_someone_opted_out_says_they_stay_opted_out(
+    folder: Path, archive_session: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice_and_dave(archive_session)
+    add_opt_out(archive_session, "alice_t", now=FETCHED)
+    archive_session.commit()
+    code, out, err = run(capsys, "archive", "forget", "alice_t", "--yes")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "@alice_t stays opted out: the bot will never contact them."
+    archive_session.expire_all()
+    assert is_opted_out(archive_session, user_id=ALICE["id"], username="alice_t")
+    assert "opted out" not in run(capsys, "archive", "forget", "dave_d", "--yes")[1]

@@ -1,21 +1,29 @@
 """`tcbot archive import` end to end through the CLI, on SQLite and PostgreSQL; its summary
-line and progress bar."""
+line, the people it marks as known (never welcomed) and its progress bar."""
 
 from __future__ import annotations
 
 import io
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from archive.db import make_engine, make_session_factory, upgrade
 from archive.importer import ImportReport, SkippedLine
+from archive.ingest import ingest_page
+from archive.models import Tweet, Welcome, WelcomeStatus
 from bot.cli.archive_import import progress_bar
+from bot.clock import FakeClock
 from bot.import_commands import summary
+from tests.fakes import SEARCH_ENDPOINT, make_page, make_tweet, make_user
 from tests.test_cli import assert_user_error, run
 from tests.test_importer import twarc_file, write
 
+NOW = datetime(2026, 12, 2, 21, 0, tzinfo=UTC)
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO) ")
 
 
@@ -42,9 +50,12 @@ def test_cli_archive_import_loads_files_and_sums_up(
     two = twarc_file(folder / "two.jsonl.gz", count=5, gzipped=True)
     code, out, err = run(capsys, "archive", "import", str(one), str(two))
     assert (code, messages(err)) == (0, [])
-    assert out == "2 files, 8 pages: 35 new posts, 0 updated, 7 new people\n"
+    assert out.splitlines() == [
+        "2 files, 8 pages: 35 new posts, 0 updated, 7 new people",
+        "7 people marked as already known: they will not be welcomed.",
+    ]
     code, out, _ = run(capsys, "archive", "import", str(one), str(two))
-    assert (code, out) == (0, "2 files, 8 pages: nothing new\n")
+    assert (code, out) == (0, "2 files, 8 pages: nothing new\n")  # all known already
 
 
 def test_cli_archive_import_lists_skipped_lines_and_still_exits_0(
@@ -58,9 +69,37 @@ def test_cli_archive_import_lists_skipped_lines_and_still_exits_0(
         f"Skipped {path}:1: not valid JSON (JSON is malformed: invalid character (byte 4))",
         f"Skipped {path}:5: an X API page must be a JSON object, not list",
     ]
-    assert out == (
-        "1 file, 3 pages: 21 new posts, 0 updated, 7 new people; 2 lines skipped (listed above)\n"
+    assert out.splitlines()[0] == (
+        "1 file, 3 pages: 21 new posts, 0 updated, 7 new people; 2 lines skipped (listed above)"
     )
+
+
+def test_cli_archive_import_marks_everyone_imported_as_known(
+    capsys: pytest.CaptureFixture[str], folder: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.cli.app.SystemClock", lambda: FakeClock(NOW))
+    engine = make_engine(db_url)
+    upgrade(engine)
+    try:
+        with make_session_factory(engine).begin() as session:  # one person decided already
+            page = make_page(
+                [make_tweet("1", "hi", author_id="42")], users=[make_user("42", "ana_k")]
+            )
+            ingest_page(session, page, endpoint=SEARCH_ENDPOINT, fetched_at=NOW)
+            session.add(Welcome(user_id="42", username="ana_k", status=WelcomeStatus.LISTED,
+                                in_digest=False, created_at=NOW, updated_at=NOW))  # fmt: skip
+        code, out, err = run(capsys, "archive", "import", str(twarc_file(folder / "one.jsonl")))
+        assert code == 0, err
+        assert out.splitlines()[1] == "7 people marked as already known: they will not be welcomed."
+        with make_session_factory(engine)() as session:
+            rows = session.execute(select(Welcome.user_id, Welcome.status, Welcome.created_at))
+            decided = {user_id: (status, at) for user_id, status, at in rows}
+            authors = set(session.scalars(select(Tweet.author_id)))
+    finally:
+        engine.dispose()
+    assert decided.pop("42") == (WelcomeStatus.LISTED, NOW)  # a decision is never changed
+    assert set(decided) == authors - {"42"} and len(decided) == 7
+    assert set(decided.values()) == {(WelcomeStatus.KNOWN, NOW)}
 
 
 def test_cli_archive_import_nothing_loadable_is_an_error(

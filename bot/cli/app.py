@@ -168,6 +168,16 @@ def intros() -> None:
 
 
 @cli.group()
+def welcomes() -> None:
+    """Newcomers: the organisers' list of people to welcome, and the welcome file."""
+
+
+@cli.group()
+def optout() -> None:
+    """People who asked never to be contacted by the bot (kept for ever)."""
+
+
+@cli.group()
 def sandbox() -> None:
     """The sandbox X API: a stand-in for X on this computer, for rehearsals and tests."""
 

@@ -25,7 +25,8 @@ def archive_import(rt: Runtime, files: tuple[Path, ...]) -> None:
     meta), as `twarc2 search` saves them; plain or gzip. Safe to run again: what
     is already archived is not duplicated, and a newer copy of a tweet replaces
     an older one. A line that is not a page is listed with its line number and
-    skipped; the rest loads.
+    skipped; the rest loads. Everyone imported counts as already known: the
+    bot does not welcome them.
 
     Example: tcbot archive import traineetalk-2025.jsonl more-chats.jsonl.gz
     """
@@ -36,7 +37,8 @@ def archive_import(rt: Runtime, files: tuple[Path, ...]) -> None:
     sessions = rt.sessions()
     with progress_bar(files, sys.stderr) as progress:
         report = import_pages(sessions, files, progress=progress)
-    import_commands.show(report, echo=click.echo, warn=_warn)  # after the bar's last line
+    known = import_commands.mark_imported_known(sessions, report, now=rt.clock.now())
+    import_commands.show(report, echo=click.echo, warn=_warn, known=known)  # after the bar
 
 
 @contextmanager
