@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-tcbot
 
-.PHONY: test demo bench check services clean
+.PHONY: test demo bench check services browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## test: install, start the services the tests need, run the whole suite
-test: $(STAMP) services
+test: $(STAMP) services browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## demo: post a short #TraineeTalk thread to the sandbox X API and read it back
@@ -31,6 +31,18 @@ check: $(STAMP)
 	$(BIN)/python -m ruff format --check bot archive tests benchmarks
 	$(BIN)/python -m ruff check bot archive tests benchmarks
 	$(BIN)/python -m mypy --strict bot archive
+
+# The browser tests drive Debian's Chromium; install it when missing (needs root).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Chromium for the browser tests"; \
+	    apt-get install -y chromium >/dev/null 2>&1 \
+	      || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }; \
+	  else \
+	    echo "Chromium is missing: the browser tests will be skipped (apt-get install -y chromium)"; \
+	  fi; \
+	fi
 
 # PostgreSQL tests run when TCBOT_TEST_POSTGRES_URL is set; start the local server if it is down.
 services:

@@ -135,6 +135,25 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def make_read_only_engine(url: str) -> Engine:
+    """An engine that cannot write: every SQLite connection has `PRAGMA query_only`, every
+    PostgreSQL transaction is READ ONLY. For the web pages that only read."""
+    engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_query_only)
+    else:
+        event.listen(engine, "connect", _postgres_read_only)
+    return engine
+
+
+def _sqlite_query_only(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA query_only = ON")
+
+
+def _postgres_read_only(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.read_only = True  # psycopg 3: every transaction READ ONLY
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions bound to `engine`; objects stay readable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
