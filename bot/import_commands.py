@@ -14,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.importer import ImportReport
+from archive.models import User
 from bot.errors import TcbotError
 from bot.lease import write_transaction
+from bot.optouts import scan_requests
 from bot.welcomes import mark_known
 
 Echo = Callable[[str], None]
@@ -26,14 +29,33 @@ LISTED = 20  # skipped lines shown one by one; the rest are counted
 
 
 def mark_imported_known(
-    sessions: sessionmaker[Session], report: ImportReport, *, now: datetime
+    sessions: sessionmaker[Session],
+    report: ImportReport,
+    *,
+    now: datetime,
+    bot_username: str | None = None,
 ) -> int:
     """Record everyone in the archive not yet decided about as known, after an import
-    that loaded something; returns how many people."""
+    that loaded something; returns how many people.
+
+    With the bot's username (and the bot in the archive), requests to stop found in the
+    imported history are recorded too, without a reply: honoured for ever, but nobody
+    is answered about something said long ago.
+    """
     if report.pages == 0:
         return 0
     with write_transaction(sessions) as session:
-        return mark_known(session, now=now)
+        known = mark_known(session, now=now)
+        if bot_username:
+            bot_id = session.scalar(
+                select(User.id).where(func.lower(User.username) == bot_username.lower())
+            )
+            if bot_id is not None:
+                scan_requests(
+                    session, bot_id=bot_id, bot_username=bot_username, since=None, now=now,
+                    acknowledge=False,
+                )  # fmt: skip
+        return known
 
 
 def show(report: ImportReport, *, echo: Echo, warn: Echo, known: int = 0) -> None:

@@ -181,13 +181,20 @@ def list_opt_outs(session: Session) -> list[OptOutRow]:
 
 
 def scan_requests(
-    session: Session, *, bot_id: str, bot_username: str, since: datetime | None, now: datetime
+    session: Session,
+    *,
+    bot_id: str,
+    bot_username: str,
+    since: datetime | None,
+    now: datetime,
+    acknowledge: bool = True,
 ) -> int:
     """Record every archived request to stop among posts that address the bot (reply to it
     or mention it), created since `since` (None: all of them). Returns how many were new.
 
     Posts already recorded as requests are skipped by the query, so a scan costs a
-    look at the posts addressing the bot, nothing more.
+    look at the posts addressing the bot, nothing more. `acknowledge=False` (requests
+    found in imported history) records them without replying.
     """
     mentions_bot = select(TweetMention.tweet_id).where(
         or_(
@@ -209,7 +216,8 @@ def scan_requests(
         query = query.where(Tweet.created_at >= since)
     recorded = 0
     for tweet, username in _requests((row[0], row[1]) for row in session.execute(query)):
-        if record_request(session, tweet, username=username or tweet.author_id or "", now=now):
+        who = username or tweet.author_id or ""
+        if record_request(session, tweet, username=who, now=now, acknowledge=acknowledge):
             recorded += 1
     return recorded
 

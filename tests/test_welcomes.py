@@ -498,3 +498,22 @@ def test_welcomes_a_chat_date_does_not_name_held_welcomes(sessions: sessionmaker
         assert outbox.release(session, "welcome:2026-12-02") == 1
     [released] = world.outbox(PostKind.WELCOME)
     assert released.id == reply.id and released.status is PostStatus.QUEUED
+
+
+def test_welcomes_a_request_to_stop_in_imported_history_is_honoured_without_a_reply(
+    world: World,
+) -> None:
+    from archive.importer import ImportReport
+    from bot.import_commands import mark_imported_known
+
+    welcomer = started(world)
+    world.post("said_so_long_ago", "please stop", reply_to=world.bot_post,
+               at=world.clock.now() - timedelta(days=200))  # fmt: skip
+    report = ImportReport(files=1, lines=1, pages=1, tweets_new=1, tweets_updated=0,
+                          users_new=1, skipped=())  # fmt: skip
+    mark_imported_known(world.sessions, report, now=world.clock.now(), bot_username=BOT)
+    with world.sessions() as session:
+        [opt_out] = session.scalars(select(OptOut)).all()
+    assert opt_out.username == "said_so_long_ago" and opt_out.ack_post_id is None
+    welcomer.tick(new_posts=1)
+    assert world.outbox(PostKind.ACK) == [] and world.outbox(PostKind.WELCOME) == []

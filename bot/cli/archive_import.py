@@ -37,7 +37,9 @@ def archive_import(rt: Runtime, files: tuple[Path, ...]) -> None:
     sessions = rt.sessions()
     with progress_bar(files, sys.stderr) as progress:
         report = import_pages(sessions, files, progress=progress)
-    known = import_commands.mark_imported_known(sessions, report, now=rt.clock.now())
+    known = import_commands.mark_imported_known(
+        sessions, report, now=rt.clock.now(), bot_username=rt.settings.bot_username
+    )
     import_commands.show(report, echo=click.echo, warn=_warn, known=known)  # after the bar
 
 
