@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import make_engine, make_session_factory, upgrade
-from archive.models import ApiUsage, OutboxPost, PostStatus, Tweet, User
+from archive.models import ApiUsage, OutboxPost, PostStatus, Tweet, User, Welcome, WelcomeStatus
 from bot import outbox
 from bot.clock import SystemClock
 from bot.daemon import run_daemon
@@ -33,6 +33,8 @@ from bot.sandbox.community import CommunitySettings
 from bot.sandbox.server import start_sandbox
 from bot.schedule_files import ChatPlan, load_series, plan_chat
 from bot.tracker import Tracker, TrackerSettings
+from bot.welcome_texts import DEFAULT_WELCOME_FILE, load_welcome_config
+from bot.welcomes import WelcomePolicy, Welcomer
 from bot.wiring import SANDBOX_CREDENTIALS, make_x_client, usage_recorder
 
 DEMO_DATABASE = Path("tcbot-demo.db")
@@ -85,9 +87,15 @@ def run(
             client=client, sessions=sessions, clock=clock, bot_username=BOT,
             settings=TrackerSettings(hashtags=(plan.hashtag,), chat_poll=timedelta(seconds=2)),
         )  # fmt: skip
+        welcomer = Welcomer(  # no quiet hours: a rehearsal may run at night
+            sessions=sessions, clock=clock, policy=WelcomePolicy(quiet_hours=None, zone=zone),
+            config=load_welcome_config(_beside(Path(DEFAULT_WELCOME_FILE))),
+            hashtags=(plan.hashtag,), me=client.me,
+        )  # fmt: skip
         bot = partial(
             run_daemon, sessions=sessions, client=client, clock=clock, holder=make_holder(),
             schedule_paths=(), stop=stop, bot_username=BOT, tracker=tracker, track_every=1.0,
+            welcomer=welcomer,
         )  # fmt: skip
         daemon = threading.Thread(target=bot, name="tcbot-daemon")
         daemon.start()
@@ -106,6 +114,7 @@ def run(
         f" chat (30 s on a real one): {archived} posts archived\n"
     )
     answers = _print_conversation(sessions, echo)
+    _print_welcomes(sessions, echo)
     _print_usage(sessions, echo, database)
     return DemoResult(statuses=statuses, archived=archived, answers=answers)
 
@@ -120,9 +129,14 @@ def _fresh_archive(database: Path) -> sessionmaker[Session]:
 
 def _series_file() -> Path:
     """The series file in this folder, else the one shipped beside the code."""
-    if SERIES_FILE.exists():
-        return SERIES_FILE
-    return Path(__file__).resolve().parent.parent / SERIES_FILE
+    return _beside(SERIES_FILE)
+
+
+def _beside(path: Path) -> Path:
+    """`path` in this folder, else the one shipped beside the code."""
+    if path.exists():
+        return path
+    return Path(__file__).resolve().parent.parent / path
 
 
 def _quick_plan(series_file: Path, *, start: datetime, interval: float) -> ChatPlan:
@@ -146,7 +160,11 @@ def _follow(
     shown: set[int] = set()
     while True:
         with sessions() as session:
-            posts = session.scalars(select(OutboxPost).order_by(OutboxPost.due_at)).all()
+            posts = session.scalars(
+                select(OutboxPost)
+                .where(OutboxPost.chat_id.is_not(None))  # the chat's posts, not welcomes
+                .order_by(OutboxPost.due_at)
+            ).all()
         for post in posts:
             if post.status in FINISHED and post.id not in shown:
                 shown.add(post.id)
@@ -206,6 +224,30 @@ def _parent_id(tweet: Tweet) -> str | None:
         if ref.get("type") == "replied_to":
             return str(ref["id"])
     return None
+
+
+def _print_welcomes(sessions: sessionmaker[Session], echo: Echo) -> None:
+    """Who was new, and what the bot did about it (bot/welcomes.py)."""
+    with sessions() as session:
+        rows = session.execute(
+            select(Welcome.username, Welcome.status, OutboxPost.status)
+            .join(OutboxPost, OutboxPost.id == Welcome.outbox_post_id, isouter=True)
+            .where(Welcome.status != WelcomeStatus.KNOWN)
+            .order_by(Welcome.id)
+        ).all()
+    if not rows:
+        echo("\nWelcomes: nobody new took part.")
+        return
+    replied = [f"@{name}" for name, _, post in rows if post is PostStatus.SENT]
+    waiting = [f"@{name}" for name, _, post in rows if post in (PostStatus.QUEUED, PostStatus.HELD)]
+    listed = [f"@{name}" for name, status, _ in rows if status is WelcomeStatus.LISTED]
+    echo(f"\nWelcomes: {len(rows)} newcomers, each decided about once.")
+    if replied:
+        echo(f"  welcomed with a reply (they had answered the bot): {', '.join(replied)}")
+    if waiting:
+        echo(f"  replies still queued: {', '.join(waiting)}")
+    if listed:
+        echo(f"  on the organisers' list (tcbot welcomes list): {', '.join(listed)}")
 
 
 def _print_usage(sessions: sessionmaker[Session], echo: Echo, database: Path) -> None:

@@ -451,10 +451,10 @@ def render_welcome(
     previous: str | None,
     turn: int,
 ) -> Rendered | None:
-    """The welcome for one newcomer: template `turn % len(texts)` or the next that fits.
+    """The welcome for one newcomer: the usable templates take turns (`turn`), the next
+    one is tried when a text equals `previous` or is over X's 280; None if none fits.
 
-    Skips a text using {next_chat} when there is none, one equal to `previous`, and one
-    over X's 280; None if no text fits.
+    A template using {next_chat} is not usable while no chat is planned.
     """
     values = {
         "name": safe_name(name, username),
@@ -462,11 +462,10 @@ def render_welcome(
         "hashtag": hw.hashtag,
         "next_chat": next_chat or "",
     }
-    for index in _rotation(len(hw.texts), turn):
-        template = hw.texts[index]
-        if next_chat is None and "next_chat" in _fields(template):
-            continue
-        text = _fill(template, values)
+    usable = [i for i, t in enumerate(hw.texts) if next_chat or "next_chat" not in _fields(t)]
+    for step in _rotation(len(usable), turn):
+        index = usable[step]
+        text = _fill(hw.texts[index], values)
         if text != previous and weighted_length(text) <= MAX_WEIGHTED:
             return Rendered(text, index)
     return None

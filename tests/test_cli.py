@@ -127,6 +127,7 @@ def test_cli_demo_rehearses_a_whole_chat(
     assert "    @TraineeTalkBot: Q1 What helps you switch off" in out
     assert "@TraineeTalkBot A1 " in out  # the pretend participants answered
     assert "posts archived" in out
+    assert "Welcomes: " in out  # newcomers decided about (and welcomed, time allowing)
     assert (tmp_path / "tcbot-demo.db").exists()
     assert not (tmp_path / "tcbot.db").exists()  # the real archive is never touched
 
