@@ -83,8 +83,14 @@ SETTINGS: tuple[Setting, ...] = (
         "TCBOT_QUIET_HOURS", "22:00-08:00", "local hours when welcomes wait (HH:MM-HH:MM, or none)"
     ),
     Setting("TCBOT_LOG_LEVEL", "INFO", "how much to log: DEBUG, INFO, WARNING or ERROR"),
+    Setting(
+        "TCBOT_WEB_PASSWORD",
+        None,
+        "the hosts' password for `tcbot serve` (plain, or from `tcbot serve --hash-password`)",
+        secret=True,
+    ),
 )
-CREDENTIAL_NAMES = tuple(s.name for s in SETTINGS if s.secret)
+CREDENTIAL_NAMES = tuple(s.name for s in SETTINGS if s.secret and s.name.startswith("X_"))
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -144,6 +150,7 @@ class Settings:
     welcomes_per_day: int
     quiet_hours: tuple[time, time] | None  # (start, end) local; None: no quiet hours
     log_level: str
+    web_password: str | None = None  # plain or "pbkdf2_sha256$..."; None: no hosting pages
 
     @property
     def uses_sandbox(self) -> bool:
@@ -196,6 +203,7 @@ class Settings:
             welcomes_per_day=_int("TCBOT_WELCOMES_PER_DAY", get("TCBOT_WELCOMES_PER_DAY"), 0, 1000),
             quiet_hours=_quiet_hours("TCBOT_QUIET_HOURS", get("TCBOT_QUIET_HOURS")),
             log_level=_choice("TCBOT_LOG_LEVEL", get("TCBOT_LOG_LEVEL"), LOG_LEVELS),
+            web_password=get("TCBOT_WEB_PASSWORD"),
         )
 
     def describe(self) -> list[tuple[str, str]]:
@@ -232,7 +240,10 @@ class Settings:
             "TCBOT_LOG_LEVEL": self.log_level,
         }
         secret_note = "(not set: sandbox)" if self.credentials is None else "(set, hidden)"
-        return [(s.name, secret_note if s.secret else shown[s.name]) for s in SETTINGS]
+        shown["TCBOT_WEB_PASSWORD"] = (
+            "(set, hidden)" if self.web_password else "(not set: no hosting pages)"
+        )
+        return [(s.name, shown.get(s.name, secret_note)) for s in SETTINGS]
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={value!r}" for name, value in self.describe())

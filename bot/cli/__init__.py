@@ -11,6 +11,7 @@ from bot.cli import archive_import as _archive_import  # noqa: F401  (archive im
 from bot.cli import archive_search as _archive_search  # noqa: F401  (archive search, stats)
 from bot.cli import chats as _chats  # noqa: F401  (registers schedule, queue and run)
 from bot.cli import intros as _intros  # noqa: F401  (intros list)
+from bot.cli import serve as _serve  # noqa: F401  (serve: the web pages)
 from bot.cli import welcomes as _welcomes  # noqa: F401  (welcomes, optout)
 from bot.cli.app import cli, main
 
