@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -394,3 +395,25 @@ def test_bar_chart_scales_bars_to_a_round_maximum() -> None:
     assert (tallest.kind, tallest.value) == ("participants", 8)
     assert all(b.y + b.height == pytest.approx(chart.bottom) for b in chart.bars)
     assert [label.text for label in chart.labels] == ["1 Dec", "8 Dec"]
+
+
+def test_web_chats_page_sees_imported_history_before_a_chat(
+    client: TestClient, writer: sessionmaker[Session], seeded: Seeded
+) -> None:
+    """Tweets from long before every chat change who was new: the counts follow."""
+    before = client.get("/").text
+    old = make_tweet("1500", "an old hello #TraineeTalk", author_id=PEOPLE["cara"],
+                     created_at=NOW - timedelta(days=400))  # fmt: skip
+    with writer.begin() as session:
+        ingest_page(session, make_page([old], users=[make_user(PEOPLE["cara"], "cara")]),
+                    endpoint=SEARCH_ENDPOINT, fetched_at=NOW)  # fmt: skip
+    after = client.get("/").text
+    latest, earlier = newcomers(before)  # cara was new in the latest chat
+    assert newcomers(after) == [latest - 1, earlier]
+
+
+def newcomers(page: str) -> list[int]:
+    """The Newcomers column of the chats table, newest chat first."""
+    table = page[page.index('id="all-chats"') :]
+    cells = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', table)]
+    return cells[2::3]

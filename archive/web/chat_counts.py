@@ -13,6 +13,17 @@ fingerprint of everything the counts depend on, read in a few cheap queries:
 
 A change the fingerprint cannot see (an edit of an already-archived tweet's text
 that turns it into an answer, say) shows once the next tweet arrives.
+
+When the fingerprint changes (during a live chat, at every poll), only the chats
+whose own counts may have changed are counted again: each chat's counts are also
+remembered by a fingerprint of its own: its shape, the hidden accounts, and how many
+tweets were created before the horizon (Monday 00:00 UTC of the week 16 days before the
+newest tweet: anything older arrives only by import, and is removed only by the sweep
+or forget). A chat that ended COLLECTED_FOR before the horizon needs nothing more; a
+recent one adds the tweets created from a day before it until COLLECTED_FOR after it
+(how many, and the latest change) and those between the horizon and it (newcomers
+depend on them). So a poll recounts the recent chats only, and the horizon's weekly
+step recounts everything once a week.
 """
 
 from __future__ import annotations
@@ -20,12 +31,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archive.chat_tweets import load_transcript
 from archive.chats import list_chats
 from archive.gaps import gaps_overlapping
 from archive.models import Chat, Tweet, User
@@ -38,6 +51,9 @@ __all__ = ["ChatRow", "CountsCache", "chat_rows"]
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 KEPT = 4  # fingerprints remembered (with and without protected accounts, and a spare)
+KEPT_CHATS = 5000  # per-chat counts remembered
+COLLECTED_FOR = timedelta(days=8)  # after a chat's end, late replies can still arrive
+BEFORE = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +74,11 @@ class ChatRow:
 class CountsCache:
     """A few computed values by key, safe to share between request threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, kept: int = KEPT) -> None:
         self._lock = threading.Lock()
         self._values: dict[Hashable, Any] = {}
+        self._kept = kept
+        self.chats: CountsCache | None = CountsCache(KEPT_CHATS) if kept == KEPT else None
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         with self._lock:
@@ -69,7 +87,7 @@ class CountsCache:
         value = compute()  # (outside the lock: two threads may both compute; both are right)
         with self._lock:
             self._values[key] = value
-            while len(self._values) > KEPT:
+            while len(self._values) > self._kept:
                 del self._values[next(iter(self._values))]
         return value
 
@@ -82,25 +100,101 @@ def chat_rows(
     if not chats:
         return []
     key = (_fingerprint(session, chats), include_protected)
-    compute: Callable[[], list[ChatRow]] = lambda: _rows(session, chats, include_protected)
+    per_chat = cache.chats if cache is not None else None
+    compute: Callable[[], list[ChatRow]] = lambda: _rows(
+        session, chats, include_protected, per_chat
+    )
     if cache is None:
         return compute()
     rows: list[ChatRow] = cache.get(key, compute)
     return rows
 
 
-def _rows(session: Session, chats: Sequence[Chat], include_protected: bool) -> list[ChatRow]:
-    stats = {
-        s.chat_id: s
-        for s in chat_stats(
-            session, since=EARLIEST, until=LATEST, include_protected=include_protected
-        )
-    }
+def _rows(
+    session: Session,
+    chats: Sequence[Chat],
+    include_protected: bool,
+    per_chat: CountsCache | None,
+) -> list[ChatRow]:
+    if per_chat is None:
+        stats = {
+            s.chat_id: s
+            for s in chat_stats(
+                session, since=EARLIEST, until=LATEST, include_protected=include_protected
+            )
+        }
+    else:
+        stats = _stats_by_chat(session, chats, include_protected, per_chat)
     gaps = gaps_overlapping(
         session, hashtag=None, starts_at=min(c.starts_at for c in chats),
         ends_at=max(c.ends_at for c in chats),
     )  # fmt: skip
     return [_row(chat, stats[chat.id], gaps) for chat in chats if chat.id in stats]
+
+
+def _stats_by_chat(
+    session: Session, chats: Sequence[Chat], include_protected: bool, per_chat: CountsCache
+) -> dict[int, ChatStats]:
+    """chat_stats' figures, each chat counted again only when its own fingerprint changed."""
+    hidden_users = session.scalar(select(func.count(User.id)).where(hidden(User)))
+    horizon = _horizon(session)
+    older = session.scalar(select(func.count(Tweet.id)).where(Tweet.created_at < horizon))
+    found: dict[int, ChatStats] = {}
+    last: dict[str, Counts] = {}
+    for chat in sorted(chats, key=lambda c: (c.starts_at, c.id)):
+        recent = (
+            () if chat.ends_at + COLLECTED_FOR < horizon else _chat_tweets(session, chat, horizon)
+        )
+        key = (_chat_shape(chat), include_protected, hidden_users, older, recent)
+        counts: Counts = per_chat.get(key, partial(_count, session, chat, include_protected))
+        tag = chat.hashtag.lower()
+        found[chat.id] = ChatStats(
+            chat_id=chat.id, hashtag=chat.hashtag, topic=chat.topic, starts_at=chat.starts_at,
+            counts=counts, previous=last.get(tag),
+        )  # fmt: skip
+        last[tag] = counts
+    return found
+
+
+def _count(session: Session, chat: Chat, include_protected: bool) -> Counts:
+    stats = load_transcript(session, chat, include_protected=include_protected).stats
+    return Counts(
+        tweets=stats.tweets, retweets=stats.retweets, participants=stats.participants,
+        newcomers=stats.first_time_participants,
+    )  # fmt: skip
+
+
+def _horizon(session: Session) -> datetime:
+    """Monday 00:00 UTC of the week 16 days before the newest tweet (see the docstring)."""
+    newest = session.scalar(select(func.max(Tweet.created_at)))
+    if newest is None:
+        return EARLIEST
+    back = newest.astimezone(UTC) - timedelta(days=16)
+    monday = back.date() - timedelta(days=back.weekday())
+    return datetime.combine(monday, time(), tzinfo=UTC)
+
+
+def _chat_tweets(session: Session, chat: Chat, horizon: datetime) -> tuple[Any, ...]:
+    """What a recent chat's counts depend on among the tweets since the horizon."""
+    near = session.execute(
+        select(func.count(Tweet.id), func.max(Tweet.updated_at)).where(
+            Tweet.created_at >= chat.starts_at - BEFORE,
+            Tweet.created_at <= chat.ends_at + COLLECTED_FOR,
+        )
+    ).one()
+    between = session.scalar(
+        select(func.count(Tweet.id)).where(
+            Tweet.created_at >= horizon, Tweet.created_at < chat.starts_at - BEFORE
+        )
+    )
+    return (*near, between)
+
+
+def _chat_shape(chat: Chat) -> tuple[Any, ...]:
+    return (
+        chat.id, chat.hashtag, chat.host, chat.starts_at, chat.ends_at, chat.topic,
+        tuple((p.kind.value, p.number, p.tweet_id) for p in chat.posts),
+    )  # fmt: skip
 
 
 def _row(chat: Chat, stats: ChatStats, gaps: Sequence[Gap]) -> ChatRow:
@@ -117,11 +211,7 @@ def _row(chat: Chat, stats: ChatStats, gaps: Sequence[Gap]) -> ChatRow:
 
 
 def _fingerprint(session: Session, chats: Sequence[Chat]) -> Hashable:
-    shape = tuple(
-        (c.id, c.hashtag, c.host, c.starts_at, c.ends_at, c.topic,
-         tuple((p.kind.value, p.number, p.tweet_id) for p in c.posts))
-        for c in chats
-    )  # fmt: skip
+    shape = tuple(_chat_shape(c) for c in chats)
     tweets = session.execute(select(func.count(Tweet.id), func.max(Tweet.created_at))).one()
     users = session.execute(
         select(func.count(User.id), func.count(User.id).filter(hidden(User)))
