@@ -49,6 +49,7 @@ def batch_loader(
             with SqliteWriter(str(path)) as writer:
                 loader = _ParallelLoader(session_factory, connection, writer)
                 yield loader
+                loader.forget()  # freeing the records takes a while: the writer is busy anyway
                 writer.finish()
         else:
             yield _InlineLoader(session_factory, connection)
@@ -89,13 +90,17 @@ class _ParallelLoader:
         self._known = KnownRecords()
         self._encode = Encoder.for_dialect("sqlite")
 
+    def forget(self) -> None:
+        """Drop what was kept for later batches: there are none."""
+        self._known.forget()
+
     def load(self, pages: list[PageCopy]) -> BatchResult:
         if self._known.full:
             self._writer.finish()  # nothing in flight may be read back stale
             self._known.forget()
         with self._sessions(bind=self._connection) as session:
             batch = fold_pages(session, pages, known=self._known)
-        self._writer.submit(rows_to_write(batch, self._encode))
+        self._writer.submit(rows_to_write(batch, self._encode, shortcuts=True))
         self._known.remember(batch)
         return batch.result()
 

@@ -55,7 +55,9 @@ log = logging.getLogger(__name__)
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 1 << 23  # plain files are read 8 MiB at a time
-BATCH_PAGES = 100
+# Pages a transaction: 200 rather than 100 writes each person, and the index pages
+# shared by consecutive batches, half as often (a tenth less writing, measured).
+BATCH_PAGES = 200
 # The first batches are smaller (doubling up to BATCH_PAGES), so the writing process
 # starts on the first pages soon instead of waiting for a whole batch to be decoded.
 FIRST_BATCH_PAGES = 10
@@ -144,6 +146,7 @@ def import_pages(
                     size = min(size * 2, batch_pages)
             if batch:
                 tally.add(loader.load(batch))
+        decoder.forget()
     report = ImportReport(
         files=len(paths),
         lines=tally.lines,

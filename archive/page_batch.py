@@ -30,9 +30,12 @@ STUB_VALUES: tuple[Any, ...] = (None,) * len(USER_COLUMNS)
 class Record:
     """The state of one tweet or user as the batch goes along (mutable, batch-internal).
 
-    `values` are in TWEET_COLUMNS or USER_COLUMNS order. `raw` is None for a user stub
-    and for a stored record no copy has replaced (it is then not written). Tweets have
-    no `first_seen_at` (it is ignored for them); a stub has no `fetched_at`.
+    `values` are in TWEET_COLUMNS or USER_COLUMNS order. `raw` is None for a user stub,
+    a record read from the database and a tweet an earlier batch wrote (only `dirty`
+    records are written). Tweets have no `first_seen_at` (it is ignored for them); a
+    stub has no `fetched_at`. `written` is the raw JSON and `fetched_at` of the row an
+    earlier batch of this import wrote for a user: a later copy with the same JSON only
+    moves `fetched_at`, which a cheaper statement can write (archive/ingest_bulk.py).
     """
 
     values: tuple[Any, ...]
@@ -43,6 +46,15 @@ class Record:
     updated_at: datetime
     stored: bool
     dirty: bool = False
+    written: tuple[bytes, datetime] | None = None
+
+    def seen_again(self) -> datetime | None:
+        """The `fetched_at` this import last wrote for the record, when all that changed
+        since is a later `fetched_at` (the same raw JSON came again); else None."""
+        written, raw = self.written, self.raw
+        if written is None or raw is None or not (raw is written[0] or raw == written[0]):
+            return None
+        return written[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +93,18 @@ class KnownRecords:
         self.users.clear()
 
     def remember(self, batch: PageBatch) -> None:
-        """Keep a written batch's records (without their raw JSON, which is not needed)."""
-        for records, kept in ((batch.tweets, self.tweets), (batch.users, self.users)):
-            for key, record in records.items():
-                record.raw, record.dirty, record.stored = None, False, True
-                kept[key] = record
+        """Keep a written batch's records: tweets without their raw JSON, which is not
+        needed again; people with theirs, as `written`. A twarc file repeats each
+        person's profile, byte for byte, on page after page: the next batch then needs
+        to move only their `fetched_at` (and the decoder shares the bytes anyway)."""
+        for key, record in batch.tweets.items():
+            record.raw, record.dirty, record.stored = None, False, True
+            self.tweets[key] = record
+        for key, record in batch.users.items():
+            if record.dirty and record.raw is not None and record.fetched_at is not None:
+                record.written = (record.raw, record.fetched_at)
+            record.dirty, record.stored = False, True
+            self.users[key] = record
 
 
 def batch_ids(pages: Iterable[PageValues]) -> tuple[set[str], set[str]]:

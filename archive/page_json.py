@@ -139,6 +139,12 @@ class PageDecoder:
         self._tweets: dict[bytes, _Decoded] = {}
         self._users: dict[bytes, ObjectValues] = {}
 
+    def forget(self) -> None:
+        """Drop the objects remembered (freeing them takes a moment: an import does it
+        while its writing process finishes)."""
+        self._tweets.clear()
+        self._users.clear()
+
     def decode(self, line: bytes) -> DecodedPage:
         """Decode one page; msgspec.DecodeError (or UnicodeDecodeError) if it is not
         JSON, IngestError if it is JSON but not an X API page."""

@@ -178,9 +178,14 @@ class _TakenNotes(Notes):
             stored[row[key]] = (row[fetched], *new)
 
     def _hashtags(self, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        # A tweet already noted (new, or with another text) needs no look at its tags:
+        # in an import that is nearly every tweet, and reading their tags took as long
+        # as writing them.
         key, tag = columns.index("tweet_id"), columns.index("tag")
+        noted = self.tweet_ids
+        rows = [row for row in rows if row[key] not in noted]
         ids = list(dict.fromkeys(row[key] for row in rows))
-        stored = set(self._stored("tweet_hashtags", ids))
+        stored = set(self._stored("tweet_hashtags", ids)) if ids else set()
         for row in rows:
             pair = (row[key], row[tag])
             if pair not in stored:

@@ -9,28 +9,34 @@ last one: two cores, each busy.
 
 Rows travel as MessagePack (msgspec; plain tuples of text, numbers, booleans and
 bytes, and nothing else can be in them): half the time of `marshal` to write and
-to read, which looks up every shared object in a table as it writes. Each batch is one
-transaction here (BEGIN IMMEDIATE ... COMMIT), written in the order submitted, with
-the search index's note triggers suspended inside it (archive/search_notes.py); a
-thread checkpoints the WAL beside the writing (`Checkpointer`). At most `depth` batches are in flight, so memory stays bounded
-and a failure is noticed within a batch or two; it is raised as a DatabaseError
-in the importing process, and what was committed before it stays (imports are
-idempotent, so running it again is the remedy). The process imports the
-standard library, msgspec, this package's errors and archive/search_notes.py (the
-search index's notes, taken set-based), nothing else.
+to read, which looks up every shared object in a table as it writes. A thread
+receives and decodes the next batch while one is written (`Receiver`). Each batch is
+one transaction here (BEGIN IMMEDIATE ... COMMIT), written in the order submitted,
+with the search index's note triggers suspended inside it (archive/search_notes.py);
+a statement with a shortcut tries that first (archive/ingest_bulk.py's
+`user_shortcut`); a thread checkpoints the WAL beside the writing (`Checkpointer`).
+At most `depth` batches are in flight, so memory stays bounded and a failure is
+noticed within a batch or two; it is raised as a DatabaseError in the importing
+process, and what was committed before it stays (imports are idempotent, so running
+it again is the remedy). The process imports the standard library, msgspec, this
+package's errors and archive/search_notes.py (the search index's notes, taken
+set-based), nothing else.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import queue
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Self
@@ -42,8 +48,9 @@ from archive.search_notes import noted_writes
 
 log = logging.getLogger(__name__)
 
-Statement = tuple[str, tuple[str, ...], str, list[tuple[Any, ...]]]  # as ingest_bulk's
+Statement = tuple[str, tuple[str, ...], str, list[tuple[Any, ...]], str]  # as ingest_bulk's
 DEPTH = 2
+WAL_FRAMES = 32_768  # 128 MiB of 4 KiB pages: a WAL this big starts over (`Checkpointer`)
 _ENCODER = msgspec.msgpack.Encoder()
 BUSY_TIMEOUT = 60.0  # seconds to wait for another writer (a running tcbot) to commit
 # Foreign keys are not enforced here, unlike on archive.db's connections: the rows
@@ -111,12 +118,24 @@ class SqliteWriter:
             self._pipe.send_bytes(_ENCODER.encode(None))
         except OSError:
             pass
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        self._until_closed(deadline)
         try:
-            self._process.wait(timeout=BUSY_TIMEOUT)
+            self._process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
         self._pipe.close()
+
+    def _until_closed(self, deadline: float) -> None:
+        """Wait for the process to close its end of the pipe, as it does in exiting;
+        answers still on the way are dropped. (Popen.wait with a timeout polls, up to
+        50 ms apart: an import's end waited for it.)"""
+        try:
+            while self._pipe.poll(max(0.0, deadline - time.monotonic())):
+                self._pipe.recv_bytes()
+        except (EOFError, OSError):
+            pass
 
     def _acknowledged(self) -> None:
         try:
@@ -139,25 +158,64 @@ def serve(pipe: Connection, path: str) -> None:
     pipe: the batches already sent are finished, so what is committed is whole.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.disable()  # the rows are acyclic tuples, freed by reference counting
     bind_plainly()
-    batches = msgspec.msgpack.Decoder(list[Statement] | None)  # rows as tuples
     database = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
     for pragma in PRAGMAS:
         database.execute(pragma)
     failed: str | None = None
     try:
-        with Checkpointer(path) as checkpointer:
-            while (statements := batches.decode(pipe.recv_bytes())) is not None:
+        with Checkpointer(path) as checkpointer, Receiver(pipe) as received:
+            for statements in received:
                 if failed is None:
+                    checkpointer.settle()
                     failed = _write(database, statements)
                     pipe.send(failed)
                     checkpointer.wake()
                 else:  # later batches wait for the failed one: nothing out of order is written
                     pipe.send(f"not written after an earlier failure: {failed}")
-    except EOFError:
+    except OSError:
         pass  # the importing process went away
     finally:
         database.close()
+
+
+class Receiver:
+    """Reads and decodes the next batches while the current one is written.
+
+    A batch is megabytes and a socket buffers a few hundred kilobytes, so without
+    this the importing process waited in `send` until the batch before was written
+    (a timeline of an import shows it), instead of decoding the next one. The
+    importing process keeps at most `depth` batches unacknowledged, which bounds
+    what waits here.
+    """
+
+    def __init__(self, pipe: Connection) -> None:
+        self._pipe = pipe
+        self._batches: queue.SimpleQueue[list[Statement] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="receiver", daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if exc_info[0] is None:  # all received; otherwise the thread ends with the process
+            self._thread.join()
+
+    def __iter__(self) -> Iterator[list[Statement]]:
+        while (statements := self._batches.get()) is not None:
+            yield statements
+
+    def _run(self) -> None:
+        decoder = msgspec.msgpack.Decoder(list[Statement] | None)  # rows as tuples
+        try:
+            while (statements := decoder.decode(self._pipe.recv_bytes())) is not None:
+                self._batches.put(statements)
+        except (EOFError, OSError):
+            pass  # the importing process went away: stop after what was received
+        finally:
+            self._batches.put(None)
 
 
 class Checkpointer:
@@ -169,12 +227,21 @@ class Checkpointer:
     leaves checkpoints to a thread with its own connection (PASSIVE: it never blocks
     a writer or a reader); the disk waits overlap the next batch. On leaving, what
     is still in the WAL is checkpointed, as the automatic checkpoint would have.
+
+    SQLite starts the WAL over only when a write begins after a checkpoint that
+    copied all of it. The next batch usually begins while the last one is being
+    copied, so the WAL would grow by every batch, to the size of the whole import;
+    `settle` lets a batch wait for the copy once the WAL holds `wal_frames` pages.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, wal_frames: int = WAL_FRAMES) -> None:
         self._path = path
         self._wanted = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
         self._stopping = False
+        self._wal_frames = wal_frames
+        self.frames = 0  # pages in the WAL at the last checkpoint
         self._thread = threading.Thread(target=self._run, name="checkpointer", daemon=True)
 
     def __enter__(self) -> Self:
@@ -188,7 +255,14 @@ class Checkpointer:
 
     def wake(self) -> None:
         """A batch was committed: checkpoint it when the last checkpoint is done."""
+        self._idle.clear()
         self._wanted.set()
+
+    def settle(self) -> None:
+        """Before a batch: if the WAL has grown to `wal_frames` pages, wait until the
+        checkpoint under way is done, so that the batch starts the WAL over."""
+        if self.frames >= self._wal_frames:
+            self._idle.wait()
 
     def _run(self) -> None:
         database = sqlite3.connect(self._path, isolation_level=None, timeout=BUSY_TIMEOUT)
@@ -198,12 +272,16 @@ class Checkpointer:
                 self._wanted.wait()
                 self._wanted.clear()
                 stopping = self._stopping  # then this checkpoint covers every commit
-                database.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                _, self.frames, _ = database.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if not self._wanted.is_set():
+                    self._idle.set()
                 if stopping:
                     break
         except sqlite3.Error as exc:  # the next automatic checkpoint will do it
             log.warning("checkpoint beside the import failed: %s", exc)
         finally:
+            self._idle.set()  # nobody waits for a thread that is gone
+            self.frames = 0
             database.close()
 
 
@@ -232,7 +310,11 @@ def _write(database: sqlite3.Connection, statements: list[Statement]) -> str | N
     try:
         database.execute("BEGIN IMMEDIATE")
         with noted_writes(database) as notes:
-            for table, columns, sql, rows in statements:
+            for table, columns, sql, rows, shortcut in statements:
+                if shortcut:
+                    if database.executemany(shortcut, rows).rowcount == len(rows):
+                        continue  # the shortcut did all the statement would have done
+                    rows = [row[: len(columns)] for row in rows]
                 notes.before(table, columns, rows)
                 database.executemany(sql, rows)
         database.execute("COMMIT")
@@ -245,3 +327,7 @@ def _write(database: sqlite3.Connection, statements: list[Statement]) -> str | N
 
 if __name__ == "__main__":
     serve(Connection(int(sys.argv[1])), sys.argv[2])
+    # Everything is committed and closed: skip the interpreter's teardown, which the
+    # importing process would wait for (30 ms of an import's end, measured).
+    sys.stderr.flush()
+    os._exit(0)

@@ -359,7 +359,7 @@ def floor_rows(source: Path) -> Rows:
             copy = PageCopy(decoded.values, "GET /2/tweets/search/recent", _retrieved(decoded))
             batch.add(copy.values, endpoint=copy.endpoint, fetched_at=copy.fetched_at)
     statements = rows_to_write(batch, Encoder.for_dialect("sqlite"))
-    return [(_plain_insert(sql), rows) for _, _, sql, rows in statements]
+    return [(_plain_insert(sql), rows) for _, _, sql, rows, _ in statements]
 
 
 def time_floor(statements: Rows, folder: Path) -> float:

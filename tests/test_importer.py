@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.db import Base, make_session_factory
 from archive.errors import DatabaseError
 from archive.exporter import export_pages, page_line
+from archive.forgotten import forget_user
 from archive.importer import ImportReport, SkippedLine, UnreadableFile, import_pages
+from archive.ingest import ingest_page
 from archive.models import Tweet, User
 from tests.fakes import make_page, make_tweet, make_user
 from tests.test_archive_ingest import snapshot
@@ -331,6 +333,53 @@ def test_export_pages_leaves_out_protected_accounts_unless_asked(
     shown = [t["id"] for t in msgspec.json.decode(public.getvalue())["data"]]
     assert shown == ["4002"]
     assert len(msgspec.json.decode(everything.getvalue())["data"]) == 2
+
+
+def test_import_pages_a_person_in_every_batch_ends_as_ingest_page_leaves_them(
+    sessions: sessionmaker[Session], tmp_path: Path, parallel: bool
+) -> None:
+    """One page a batch, the host's profile on each: the same again (the writer only moves
+    fetched_at), a newer profile, that again, then a copy fetched before it, late."""
+    renamed = {**HOST, "name": "Trainee Talk (new name)"}
+    pages = chat_pages(5)
+    for page, profile in zip(pages, [HOST, HOST, renamed, renamed, HOST]):
+        page["includes"]["users"] = [profile, *PEOPLE]
+    seconds = [0, 1, 2, 3, 1]
+    lines = [twarc_line(page, s) for page, s in zip(pages, seconds)]
+    import_pages(sessions, [write(tmp_path / "chat.jsonl", lines)], batch_pages=1,
+                 parallel=parallel)  # fmt: skip
+    with sessions.begin() as session:
+        imported = snapshot(session)
+        host = session.get(User, HOST["id"])
+        assert host is not None
+        assert (host.name, host.fetched_at, host.updated_at) == (
+            "Trainee Talk (new name)", RETRIEVED + timedelta(seconds=3),
+            RETRIEVED + timedelta(seconds=2),
+        )  # fmt: skip
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(delete(table))
+    with sessions.begin() as session:
+        for page, s in zip(pages, seconds):
+            ingest_page(session, page, endpoint=SEARCH, fetched_at=RETRIEVED + timedelta(seconds=s))
+    with sessions() as session:
+        assert snapshot(session) == imported
+
+
+def test_import_pages_forgotten_person_stays_out_of_every_batch(
+    sessions: sessionmaker[Session], tmp_path: Path, parallel: bool
+) -> None:
+    with sessions.begin() as session:
+        forget_user(session, "@person2", at=RETRIEVED)  # known by name: the import learns the id
+    lines = [twarc_line(p, n) for n, p in enumerate(chat_pages(4))]
+    report = import_pages(sessions, [write(tmp_path / "chat.jsonl", lines)], batch_pages=1,
+                          parallel=parallel)  # fmt: skip
+    assert (report.tweets_new, report.tweets_forgotten, report.users_new) == (24, 4, 6)
+    with sessions() as session:
+        forgotten = PEOPLE[2]["id"]
+        assert session.get(User, forgotten) is None
+        assert session.scalars(select(Tweet.id).where(Tweet.author_id == forgotten)).all() == []
+        host = session.get(User, HOST["id"])
+        assert host is not None and host.fetched_at == RETRIEVED + timedelta(seconds=3)
 
 
 def test_import_pages_leaves_no_dangling_references(

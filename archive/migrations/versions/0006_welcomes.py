@@ -63,13 +63,15 @@ def upgrade() -> None:
         sa.Column("created_at", _timestamp(), nullable=False),
         sa.Column("updated_at", _timestamp(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["outbox_post_id"], ["outbox_posts.id"],
+            ["outbox_post_id"],
+            ["outbox_posts.id"],
             name=op.f("fk_welcomes_outbox_post_id_outbox_posts"),
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
-            ["digest_post_id"], ["outbox_posts.id"],
+            ["digest_post_id"],
+            ["outbox_posts.id"],
             name=op.f("fk_welcomes_digest_post_id_outbox_posts"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_welcomes")),
         sa.UniqueConstraint("user_id", name=op.f("uq_welcomes_user_id")),
     )
