@@ -17,6 +17,7 @@ The reading pages use `request.app.state.read_sessions`, sessions on a read-only
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "tcbot_session"
+_NOT_SLUG = re.compile(r"[^A-Za-z0-9_]")
 MESSAGES = {
     403: "You are not allowed to do that here.",
     404: "There is nothing at this address. Use the menu above to find your way.",
@@ -58,7 +60,14 @@ def make_templates(extra_dirs: Sequence[Path] = (), *, zone: ZoneInfo) -> Jinja2
     env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined)
     env.globals.update(csrf_token=csrf_token, logged_in=logged_in, zone=zone)
     env.filters["local"] = lambda moment: _local(moment, zone)
+    env.filters["slug"] = _slug
     return Jinja2Templates(env=env)
+
+
+def _slug(value: object) -> str:
+    """An X id or username as a path segment: only letters, digits and underscores kept
+    (all a valid one has), so nothing else can reach a URL; much cheaper than urlencode."""
+    return _NOT_SLUG.sub("", str(value))
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
