@@ -267,9 +267,6 @@ def _check_sqlite_header(path: Path, shown: str) -> None:
         )
 
 
-PAGE_SIZE = 16384  # bytes per page for a new SQLite archive
-
-
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     """WAL and foreign keys on every connection; transactions driven by `_sqlite_on_begin`.
 
@@ -281,9 +278,6 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
         if _journal_mode(cursor) != "wal":
-            # A new file only (SQLite ignores it once the database has a page): bigger
-            # pages make a shallower tweets table and fewer page writes on import.
-            cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
             try:
                 cursor.execute("PRAGMA journal_mode=WAL")
             except sqlite3.OperationalError:
