@@ -76,6 +76,7 @@ def _batch(session: Session, tag: str, before: tuple[object, str] | None) -> lis
     retweet = exists().where(
         TweetReference.tweet_id == Tweet.id, TweetReference.kind == ReferenceKind.RETWEETED
     )
+    on_hashtag = exists().where(TweetHashtag.tweet_id == Tweet.id, TweetHashtag.tag == tag)
     query = (
         select(
             Tweet.id,
@@ -87,9 +88,10 @@ def _batch(session: Session, tag: str, before: tuple[object, str] | None) -> lis
             Tweet.lang,
             hidden(User),
         )
-        .join(TweetHashtag, TweetHashtag.tweet_id == Tweet.id)
         .outerjoin(User, User.id == Tweet.author_id)
-        .where(TweetHashtag.tag == tag, ~retweet)
+        # Walk the tweets newest first and test each for the hashtag: a join from the
+        # hashtag's index sorted all of its tweets for every batch (83 ms on 100k; 1 ms).
+        .where(on_hashtag, ~retweet)
         .order_by(Tweet.created_at.desc(), Tweet.id.desc())
         .limit(BATCH)
     )
