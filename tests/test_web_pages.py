@@ -417,3 +417,20 @@ def newcomers(page: str) -> list[int]:
     table = page[page.index('id="all-chats"') :]
     cells = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', table)]
     return cells[2::3]
+
+
+def test_web_chats_are_counted_in_the_background_at_start(
+    client: TestClient, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archive.web import chat_counts
+    from archive.web.chat_pages import warm_counts
+
+    warm_counts(client.app).join(timeout=60)
+
+    def no_counting(*args: object) -> None:
+        raise AssertionError("the chats page counted again instead of using the warm counts")
+
+    monkeypatch.setattr(chat_counts, "_count", no_counting)
+    monkeypatch.setattr(chat_counts, "chat_stats", no_counting)
+    response = client.get("/")
+    assert response.status_code == 200 and newcomers(response.text)

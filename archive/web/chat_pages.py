@@ -6,6 +6,8 @@ archive/transcript_html.py, as attachments).
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,9 +30,10 @@ from archive.web.reading import (
     not_found,
     read_session,
     render,
-    state_value,
     viewer,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = ["chat_page", "chats_page", "download"]
 
@@ -61,11 +64,32 @@ def chats_page(request: Request) -> Response:
 
 
 def _cache(request: Request) -> CountsCache:
-    cache = state_value(request, "reading_counts_cache")
+    return counts_cache(request.app)
+
+
+def counts_cache(app: Any) -> CountsCache:
+    """The app's remembered chat counts (made on first use)."""
+    cache = getattr(app.state, "reading_counts_cache", None)
     if not isinstance(cache, CountsCache):
         cache = CountsCache()
-        request.app.state.reading_counts_cache = cache
+        app.state.reading_counts_cache = cache
     return cache
+
+
+def warm_counts(app: Any) -> threading.Thread:
+    """Count every chat in the background now, so the first visitor of the chats page
+    after a start does not wait for it (seconds on a large archive)."""
+
+    def count() -> None:
+        try:
+            with app.state.read_sessions() as session:
+                chat_rows(session, include_protected=False, cache=counts_cache(app))
+        except Exception:  # a page view will count (and report) it instead
+            log.exception("counting the chats in the background failed")
+
+    thread = threading.Thread(target=count, name="tcbot-count-chats", daemon=True)
+    thread.start()
+    return thread
 
 
 def _short_date(row: ChatRow, zone: ZoneInfo) -> str:

@@ -66,11 +66,13 @@ def serve(
     """Serve the site until Ctrl-C, printing its address first."""
     import uvicorn
 
+    from archive.web.chat_pages import warm_counts
     from bot.web.site import create_site
 
     check_bind(host, settings)
     app = create_site(settings, clock=clock)
     sock = bind(host, port)
+    warm_counts(app)  # the chats page's counts, before anyone asks
     shown = f"[{host}]" if ":" in host else host
     echo(f"tcbot web pages: http://{shown}:{sock.getsockname()[1]}/ (Ctrl-C stops them)")
     if settings.web_password is None:
