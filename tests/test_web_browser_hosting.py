@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import make_engine, make_read_only_engine, make_session_factory, upgrade
@@ -57,7 +58,7 @@ def site(
 
 def log_in(page: Any, base: str) -> None:
     page.goto(f"{base}/host/queue")
-    assert page.get_by_role("heading", name="Log in to host").is_visible()
+    expect(page.get_by_role("heading", name="Log in to host")).to_be_visible()
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/host/queue")
@@ -94,33 +95,33 @@ def test_web_browser_queue_a_chat_with_the_live_counter(
         page.get_by_label("Date of the chat").fill(DAY)
         page.get_by_label("Topic").fill("Endings")
         count = page.locator("#question-1-count")
-        assert count.inner_text() == ""
+        expect(count).to_have_text("")
         page.get_by_label("Question 1", exact=True).press_sequentially("How")
-        assert count.inner_text() == f"Posted as Q1: {weighted_length('Q1 How #TraineeTalk')}/280"
+        expect(count).to_have_text(f"Posted as Q1: {weighted_length('Q1 How #TraineeTalk')}/280")
         page.get_by_label("Question 1", exact=True).fill(QUESTION)
         expected = weighted_length(f"Q1 {QUESTION} #TraineeTalk")
-        assert count.inner_text() == f"Posted as Q1: {expected}/280"  # the server's count
+        expect(count).to_have_text(f"Posted as Q1: {expected}/280")  # the server's count
         page.get_by_label("Question 2", exact=True).fill("x" * 270)
-        assert "too long by" in page.locator("#question-2-count").inner_text()
+        expect(page.locator("#question-2-count")).to_contain_text("too long by")
         page.get_by_label("Question 2", exact=True).fill("What helps you say goodbye?")
-        assert "Intro post" in page.locator("#topic-count").inner_text()
+        expect(page.locator("#topic-count")).to_contain_text("Intro post")
         screenshot(page, "host-queue-typing")
 
         page.get_by_role("button", name="Preview").click()
         preview = page.locator(".preview")
-        assert preview.get_by_role("heading", name="Preview").is_visible()
-        assert "No problems found" in preview.inner_text()
-        assert f"Q1 {QUESTION} #TraineeTalk" in preview.inner_text()
-        assert f"{expected}/280" in preview.inner_text()
+        expect(preview.get_by_role("heading", name="Preview")).to_be_visible()
+        expect(preview).to_contain_text("No problems found")
+        expect(preview).to_contain_text(f"Q1 {QUESTION} #TraineeTalk")
+        expect(preview).to_contain_text(f"{expected}/280")
         screenshot(page, "host-queue-preview")
 
         page.get_by_role("button", name="Save the chat").click()
-        assert page.get_by_text("new chat 'Endings', 5 posts").is_visible()
-        assert page.get_by_role("button", name="Hold post 4").is_visible()
+        expect(page.get_by_text("new chat 'Endings', 5 posts")).to_be_visible()
+        expect(page.get_by_role("button", name="Hold post 4")).to_be_visible()
         screenshot(page, "host-queue")
 
         page.get_by_role("link", name="Edit post 4").click()
-        assert page.get_by_role("heading", level=1).inner_text().startswith("Change the text")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Change the text")
         screenshot(page, "host-edit-post")
         assert errors == []
 
@@ -140,13 +141,12 @@ def test_web_browser_queue_works_without_javascript(
         page.get_by_label("Topic").fill("Supervision")
         page.get_by_label("Question 1", exact=True).fill("What do you bring to supervision?")
         page.get_by_role("button", name="Preview").click()
-        assert page.locator("#question-1-count").inner_text() == ""  # no live count, no harm
-        assert (
+        expect(page.locator("#question-1-count")).to_have_text("")  # no live count, no harm
+        expect(page.locator(".preview")).to_contain_text(
             "Q1 What do you bring to supervision? #TraineeTalk"
-            in page.locator(".preview").inner_text()
         )
         page.get_by_role("button", name="Save the chat").click()
-        assert page.get_by_text("new chat 'Supervision'").is_visible()
+        expect(page.get_by_text("new chat 'Supervision'")).to_be_visible()
     code, out, _ = run(capsys, "queue", "list")
     assert code == 0 and "What do you bring to supervision?" in out
 
@@ -169,28 +169,28 @@ def test_web_browser_screenshots_of_the_hosting_pages(
         log_in(page, base)
 
         page.get_by_role("link", name="Welcomes").click()
-        assert page.get_by_role("heading", level=1).inner_text() == "Newcomers to welcome"
-        assert page.get_by_role("button", name="Mark @ana_k as welcomed").is_visible()
-        assert page.get_by_text("A warm welcome to everyone").is_visible()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Newcomers to welcome")
+        expect(page.get_by_role("button", name="Mark @ana_k as welcomed")).to_be_visible()
+        expect(page.get_by_text("A warm welcome to everyone")).to_be_visible()
         screenshot(page, "host-welcomes")
         page.get_by_role("button", name="Mark @ana_k as welcomed").click()
-        assert page.get_by_text("@ana_k marked as welcomed").is_visible()
+        expect(page.get_by_text("@ana_k marked as welcomed")).to_be_visible()
 
         page.get_by_role("link", name="Opt-outs").click()
         page.get_by_label("X username of the person who asked").fill("@cat_c")
         page.get_by_role("button", name="Add the opt-out").click()
-        assert page.get_by_text("@cat_c opted out").is_visible()
+        expect(page.get_by_text("@cat_c opted out")).to_be_visible()
         screenshot(page, "host-optouts")
         page.get_by_role("button", name="End the opt-out of @cat_c").click()
-        assert page.get_by_role("heading", name="End @cat_c's opt-out?").is_visible()
+        expect(page.get_by_role("heading", name="End @cat_c's opt-out?")).to_be_visible()
         screenshot(page, "host-optout-remove")
         page.get_by_role("link", name="No, keep it").click()
 
         page.get_by_role("link", name="forget a person").click()
         page.get_by_label("X username of the person").fill("ben_b")
         page.get_by_role("button", name="Show what would be removed").click()
-        assert page.get_by_text("@ben_b: 1 post and 1 profile will be removed").is_visible()
+        expect(page.get_by_text("@ben_b: 1 post and 1 profile will be removed")).to_be_visible()
         screenshot(page, "host-forget")
         page.get_by_role("button", name="Forget @ben_b").click()
-        assert page.get_by_text("Forgot @ben_b").is_visible()
+        expect(page.get_by_text("Forgot @ben_b")).to_be_visible()
         assert errors == []
