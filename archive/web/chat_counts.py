@@ -19,11 +19,11 @@ whose own counts may have changed are counted again: each chat's counts are also
 remembered by a fingerprint of its own: its shape, the hidden accounts, and how many
 tweets were created before the horizon (Monday 00:00 UTC of the week 16 days before the
 newest tweet: anything older arrives only by import, and is removed only by the sweep
-or forget). A chat that ended COLLECTED_FOR before the horizon needs nothing more; a
-recent one adds the tweets created from a day before it until COLLECTED_FOR after it
-(how many, and the latest change) and those between the horizon and it (newcomers
-depend on them). So a poll recounts the recent chats only, and the horizon's weekly
-step recounts everything once a week.
+or forget). A chat that ended before the horizon needs nothing more; a recent one adds
+the tweets created in its window (how many, and the latest change: a transcript is
+made of those) and those between the horizon and its start (newcomers depend on them).
+So a poll during a chat recounts that chat only, and the horizon's weekly step
+recounts everything once a week.
 """
 
 from __future__ import annotations
@@ -52,8 +52,6 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 KEPT = 4  # fingerprints remembered (with and without protected accounts, and a spare)
 KEPT_CHATS = 5000  # per-chat counts remembered
-COLLECTED_FOR = timedelta(days=8)  # after a chat's end, late replies can still arrive
-BEFORE = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +140,7 @@ def _stats_by_chat(
     found: dict[int, ChatStats] = {}
     last: dict[str, Counts] = {}
     for chat in sorted(chats, key=lambda c: (c.starts_at, c.id)):
-        recent = (
-            () if chat.ends_at + COLLECTED_FOR < horizon else _chat_tweets(session, chat, horizon)
-        )
+        recent = () if chat.ends_at < horizon else _chat_tweets(session, chat, horizon)
         key = (_chat_shape(chat), include_protected, hidden_users, older, recent)
         counts: Counts = per_chat.get(key, partial(_count, session, chat, include_protected))
         tag = chat.hashtag.lower()
@@ -178,13 +174,12 @@ def _chat_tweets(session: Session, chat: Chat, horizon: datetime) -> tuple[Any, 
     """What a recent chat's counts depend on among the tweets since the horizon."""
     near = session.execute(
         select(func.count(Tweet.id), func.max(Tweet.updated_at)).where(
-            Tweet.created_at >= chat.starts_at - BEFORE,
-            Tweet.created_at <= chat.ends_at + COLLECTED_FOR,
+            Tweet.created_at >= chat.starts_at, Tweet.created_at <= chat.ends_at
         )
     ).one()
     between = session.scalar(
         select(func.count(Tweet.id)).where(
-            Tweet.created_at >= horizon, Tweet.created_at < chat.starts_at - BEFORE
+            Tweet.created_at >= horizon, Tweet.created_at < chat.starts_at
         )
     )
     return (*near, between)
