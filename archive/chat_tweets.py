@@ -44,6 +44,7 @@ __all__ = [
     "ChatPosts",
     "chat_frame",
     "load_transcript",
+    "load_transcript_counting_hidden",
     "tweet_links",
     "window_tweets",
     "with_links",
@@ -79,6 +80,16 @@ def load_transcript(
     session: Session, chat: Chat, *, include_protected: bool = False, gaps: Sequence[Gap] = ()
 ) -> Transcript:
     """The transcript of `chat` as the archive has it now."""
+    return load_transcript_counting_hidden(
+        session, chat, include_protected=include_protected, gaps=gaps
+    )[0]
+
+
+def load_transcript_counting_hidden(
+    session: Session, chat: Chat, *, include_protected: bool = False, gaps: Sequence[Gap] = ()
+) -> tuple[Transcript, int]:
+    """The transcript, and how many of its tweets were left out as hidden (0 when
+    `include_protected`): a page says so."""
     candidates = window_tweets(
         session, starts_at=chat.starts_at, ends_at=chat.ends_at, hashtag=chat.hashtag
     )
@@ -100,7 +111,8 @@ def load_transcript(
         "transcript of chat %d: %d of %d window tweets, %d shown",
         chat.id, len(tweets), len(candidates), transcript.stats.tweets,
     )  # fmt: skip
-    return transcript
+    hidden = 0 if include_protected else sum(t.protected for t in tweets)
+    return transcript, hidden
 
 
 def recorded_posts(chat: Chat) -> ChatPosts:

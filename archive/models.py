@@ -261,6 +261,21 @@ class PostKind(enum.Enum):
     DIGEST = "digest"  # the weekly post welcoming the week's newcomers together
 
 
+def post_label(kind: PostKind, number: int) -> str:
+    """'Q3', 'intro', 'closing', 'reminder 24 h before', 'reminder 90 min before',
+    'welcome', 'opt-out reply', 'weekly welcome'."""
+    if kind is PostKind.QUESTION:
+        return f"Q{number}"
+    if kind is PostKind.REMINDER:
+        ahead = f"{number // 60} h" if number % 60 == 0 else f"{number} min"
+        return f"reminder {ahead} before"
+    if kind is PostKind.ACK:
+        return "opt-out reply"
+    if kind is PostKind.DIGEST:
+        return "weekly welcome"
+    return str(kind.value)
+
+
 class PostStatus(enum.Enum):
     """Where an outbox post is in its life.
 

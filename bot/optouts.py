@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from archive.forgotten import username_key
 from archive.models import (
     OptOut,
     OutboxPost,
@@ -80,10 +81,6 @@ class OptOutRow:
     created_at: datetime
     tweet_id: str | None
     acknowledged: bool
-
-
-def username_key(username: str) -> str:
-    return username.strip().removeprefix("@").lower()
 
 
 def is_opted_out(session: Session, *, user_id: str | None, username: str | None) -> bool:

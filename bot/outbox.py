@@ -68,7 +68,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from archive.models import OutboxChat, OutboxPost, PostKind, PostStatus
+from archive.models import OutboxChat, OutboxPost, PostKind, PostStatus, post_label
 from bot.outbox_queue import (
     FINISHED,
     IN_PROGRESS,
@@ -79,7 +79,6 @@ from bot.outbox_queue import (
     claim_next,
     lock_for_write,
     miss_overdue,
-    post_label,
     record_failed,
     record_retry,
     record_sent,

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, CursorResult, Select, and_, exists, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from archive.models import ChatStatus, OutboxPost, PostKind, PostStatus
+from archive.models import ChatStatus, OutboxPost, PostKind, PostStatus, post_label
 from bot.errors import TcbotError
 
 log = logging.getLogger(__name__)
@@ -66,20 +66,6 @@ class Claimed:
 
 
 # --- descriptions -------------------------------------------------------------------------
-
-
-def post_label(kind: PostKind, number: int) -> str:
-    """'Q3', 'intro', 'closing', 'reminder 24 h before', 'reminder 90 min before'."""
-    if kind is PostKind.QUESTION:
-        return f"Q{number}"
-    if kind is PostKind.REMINDER:
-        ahead = f"{number // 60} h" if number % 60 == 0 else f"{number} min"
-        return f"reminder {ahead} before"
-    if kind is PostKind.ACK:
-        return "opt-out reply"
-    if kind is PostKind.DIGEST:
-        return "weekly welcome"
-    return str(kind.value)
 
 
 def describe(post: OutboxPost) -> str:

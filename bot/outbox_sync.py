@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.db import as_utc
-from archive.models import ChatStatus, OutboxChat, OutboxPost, PostStatus
-from bot.outbox_queue import UNSENT, duration_text, lock_for_write, post_label, utc_text
+from archive.models import ChatStatus, OutboxChat, OutboxPost, PostStatus, post_label
+from bot.outbox_queue import UNSENT, duration_text, lock_for_write, utc_text
 
 if TYPE_CHECKING:
     from bot.schedule_files import ChatPlan, PlannedPost

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive.forgotten import username_key
 from archive.models import OptOut, OutboxPost, PostKind, PostStatus, Tweet, User, Welcome
 from archive.models import WelcomeStatus as WS
 from archive.transcript_formats import csv_cell, csv_id
@@ -40,7 +41,7 @@ from archive.visibility import shown
 from bot.errors import TcbotError
 from bot.intro_commands import local_text, one_line, utc_text
 from bot.lease import write_transaction
-from bot.optouts import OptOutRow, add_opt_out, list_opt_outs, remove_opt_out, username_key
+from bot.optouts import OptOutRow, add_opt_out, list_opt_outs, remove_opt_out
 from bot.welcome_texts import (
     check_welcome_file,
     describe_next_chat,

@@ -225,7 +225,7 @@ class Welcomer:
             return report
         bot_id = self.bot_id()
         with write_transaction(self._sessions) as session:
-            began = _baseline(session, now)
+            began = _baseline(session)
             first = began is None
             if first:
                 began = now
@@ -521,7 +521,7 @@ def mark_known(session: Session, *, now: datetime) -> int:
     return len(session.execute(statement).all())
 
 
-def _baseline(session: Session, now: datetime) -> datetime | None:
+def _baseline(session: Session) -> datetime | None:
     return session.scalar(select(TrackerMark.done_at).where(TrackerMark.name == BASELINE_MARK))
 
 

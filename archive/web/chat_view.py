@@ -18,17 +18,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from archive.chat_rules import ChatTweet, select_chat_tweets
-from archive.chat_tweets import (
-    chat_frame,
-    found_questions,
-    recorded_posts,
-    returning_authors,
-    window_tweets,
-    with_links,
-)
-from archive.models import Chat, ChatOrigin
-from archive.transcripts import Gap, Transcript, build_transcript, walk
+from archive.chat_rules import ChatTweet
+from archive.chat_tweets import load_transcript_counting_hidden
+from archive.models import Chat
+from archive.transcripts import Gap, Transcript, walk
 
 __all__ = ["ChatFilters", "Row", "ShownQuestion", "page_transcript", "parse_filters", "shown_rows"]
 
@@ -80,26 +73,9 @@ def page_transcript(
     session: Session, chat: Chat, *, include_protected: bool, gaps: Sequence[Gap] = ()
 ) -> tuple[Transcript, int]:
     """The chat's transcript, and how many of its tweets were hidden (0 when included)."""
-    candidates = window_tweets(
-        session, starts_at=chat.starts_at, ends_at=chat.ends_at, hashtag=chat.hashtag
+    return load_transcript_counting_hidden(
+        session, chat, include_protected=include_protected, gaps=gaps
     )
-    posts = (
-        recorded_posts(chat)
-        if chat.origin is ChatOrigin.BOT
-        else found_questions(candidates, host=chat.host)
-    )
-    tweets = with_links(
-        session, select_chat_tweets(candidates, hashtag=chat.hashtag, post_ids=posts.ids)
-    )
-    authors = {t.author_id for t in tweets if t.author_id is not None}
-    returning = returning_authors(session, authors, before=chat.starts_at)
-    transcript = build_transcript(
-        chat_frame(chat), tweets, question_of=posts.question_of, headings=posts.headings,
-        other_posts=posts.others, returning=returning, include_protected=include_protected,
-        gaps=gaps,
-    )  # fmt: skip
-    hidden = 0 if include_protected else sum(t.protected for t in tweets)
-    return transcript, hidden
 
 
 def newcomer_keys(transcript: Transcript) -> frozenset[str]:

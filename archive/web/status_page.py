@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from archive.gaps import recent_gaps
-from archive.models import Lease, OutboxPost, PostKind, PostStatus
+from archive.models import Lease, OutboxPost, PostStatus, post_label
 from archive.usage import UsageSummary, usage_between
 from archive.web.reading import current_time, read_session, render, state_value
 
@@ -34,20 +34,6 @@ PROBLEMS = (PostStatus.FAILED, PostStatus.MISSED)
 @dataclass(frozen=True, slots=True)
 class Cost:
     dollars: float
-
-
-def post_label(kind: PostKind, number: int) -> str:
-    """'Q3', 'intro', 'reminder 1 h before', ... (as bot/outbox_queue.post_label)."""
-    if kind is PostKind.QUESTION:
-        return f"Q{number}"
-    if kind is PostKind.REMINDER:
-        return (
-            f"reminder {number // 60} h before"
-            if number % 60 == 0
-            else f"reminder {number} min before"
-        )
-    names = {PostKind.ACK: "opt-out reply", PostKind.DIGEST: "weekly welcome"}
-    return names.get(kind, str(kind.value))
 
 
 def month_start(now: datetime) -> datetime:

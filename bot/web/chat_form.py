@@ -21,8 +21,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from archive.models import post_label
 from bot.errors import ScheduleError
-from bot.outbox_queue import post_label
 from bot.schedule_files import ChatPlan, Problem, Series, Severity, load_series
 from bot.schedule_plan import local_start, plan_spec
 from bot.schedule_values import ChatSpec, Locator, Spot
