@@ -114,6 +114,18 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
+def archive_session(db_url: str) -> Iterator[Session]:
+    """A session on the database the CLI uses, to set the scene (commit to share it)."""
+    engine = archive.db.make_engine(db_url)
+    archive.db.upgrade(engine)
+    try:
+        with archive.db.make_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
 def dispose_cli_databases(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Close every database the CLI opens during a test (PostgreSQL counts connections)."""
     from bot import wiring

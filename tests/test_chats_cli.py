@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from archive.db import make_engine, make_session_factory, upgrade
 from archive.gaps import record_gap
 from tests.test_chats import (
     THREAD,
@@ -41,18 +40,6 @@ def folder(
     monkeypatch.setenv("TCBOT_DATABASE_URL", db_url)
     monkeypatch.setenv("TCBOT_LOG_LEVEL", "WARNING")
     yield tmp_path
-
-
-@pytest.fixture
-def archive_session(db_url: str) -> Iterator[Session]:
-    """A session on the same database the CLI uses, to set the scene (commit to share it)."""
-    engine = make_engine(db_url)
-    upgrade(engine)
-    try:
-        with make_session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def bot_chat_with_answers(session: Session) -> None:

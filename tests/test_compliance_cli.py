@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive.db import make_engine, make_session_factory, upgrade
 from archive.ingest import ingest_page
 from archive.models import ForgottenUser, Tweet, User
 from bot.clock import SystemClock
@@ -33,18 +32,6 @@ def folder(
     monkeypatch.setenv("TCBOT_DATABASE_URL", db_url)
     monkeypatch.setenv("TCBOT_LOG_LEVEL", "WARNING")
     yield tmp_path
-
-
-@pytest.fixture
-def archive_session(db_url: str) -> Iterator[Session]:
-    """A session on the database the CLI uses, to set the scene (commit to share it)."""
-    engine = make_engine(db_url)
-    upgrade(engine)
-    try:
-        with make_session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def alice_and_dave(session: Session) -> None:

@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.db import make_engine, make_session_factory, upgrade
 from archive.ingest import ingest_page
 from archive.models import OptOut, OutboxPost, PostKind, PostStatus, Welcome, WelcomeStatus
 from bot.clock import FakeClock
@@ -104,21 +103,9 @@ def folder(
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Session]:
-    """A session on the database the CLI uses (commit to share what it writes)."""
-    engine = make_engine(db_url)
-    upgrade(engine)
-    try:
-        with make_session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
-def listed(folder: Path, db: Session) -> Session:
-    scene(db)
-    return db
+def listed(folder: Path, archive_session: Session) -> Session:
+    scene(archive_session)
+    return archive_session
 
 
 def statuses(session: Session) -> dict[str, WelcomeStatus]:
@@ -187,7 +174,7 @@ def test_cli_welcomes_list_csv_keeps_ids_and_defuses_formulas(
 
 
 def test_cli_welcomes_list_empty_says_what_happens_next(
-    capsys: pytest.CaptureFixture[str], folder: Path, db: Session
+    capsys: pytest.CaptureFixture[str], folder: Path, archive_session: Session
 ) -> None:
     code, out, _ = run(capsys, "welcomes", "list")
     assert code == 0
